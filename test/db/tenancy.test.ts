@@ -34,6 +34,26 @@ const inserts: Record<string, Probe> = {
     `insert into slotbase.time_off (tenant_id, provider_id, starts_at, ends_at) values ($1, $2, '2031-01-01T00:00Z', '2031-01-02T00:00Z')`,
     [t, w.providerId],
   ],
+  sessions: (t, w) => [
+    `insert into slotbase.sessions (tenant_id, service_id, provider_id, location_id, starts_at, ends_at, capacity)
+     values ($1, $2, $3, $4, '2031-01-01T10:00Z', '2031-01-01T11:00Z', 5)`,
+    [t, w.groupServiceId, w.providerId, w.locationId],
+  ],
+  // Bookings, claims and events are written only by the booking functions: no caller may insert.
+  bookings: (t, w) => [
+    `insert into slotbase.bookings (tenant_id, code, manage_token_hash, service_id, provider_id, location_id, contact_name, during, status, source)
+     values ($1, 'BK-2222222', '\\x00', $2, $3, $4, 'x', tstzrange('2031-01-01T10:00Z', '2031-01-01T11:00Z'), 'confirmed', 'staff')`,
+    [t, w.serviceId, w.providerId, w.locationId],
+  ],
+  booking_claims: (t, w) => [
+    `insert into slotbase.booking_claims (tenant_id, booking_id, subject_id, subject_kind, busy)
+     values ($1, $2, $3, 'provider', tstzrange('2031-01-01T10:00Z', '2031-01-01T11:00Z'))`,
+    [t, w.bookingId, w.providerId],
+  ],
+  booking_events: (t, w) => [
+    `insert into slotbase.booking_events (tenant_id, booking_id, to_status) values ($1, $2, 'cancelled')`,
+    [t, w.bookingId],
+  ],
 };
 
 /** A column each role may update per table (so the update reaches RLS rather than a grant error). */
@@ -48,14 +68,26 @@ const updatable: Record<string, string | null> = {
   availability_rules: 'weekday',
   date_overrides: 'date',
   time_off: 'reason',
+  sessions: 'capacity',
+  bookings: null,
+  booking_claims: null,
+  booking_events: null,
 };
 
-/** A fingerprint of everything tenant `w` owns, read by its own owner. */
+/** A fingerprint of everything tenant `w` owns, read by its own owner (only the columns callers may select). */
 async function fingerprint(q: Queryable, tables: string[], tenantId: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const table of tables) {
+    const cols = await q.query<{ name: string }>(
+      `select attname as name from pg_attribute
+       where attrelid = ('slotbase.' || $1)::regclass and attnum > 0 and not attisdropped
+         and has_column_privilege('authenticated', attrelid, attname, 'select')
+       order by attnum`,
+      [table],
+    );
+    const list = cols.map((c) => `t.${c.name}`).join(', ');
     const [row] = await q.query<{ n: number; md5: string }>(
-      `select count(*)::int as n, md5(coalesce(string_agg(t::text, ',' order by t::text), '')) as md5
+      `select count(*)::int as n, md5(coalesce(string_agg(row(${list})::text, ',' order by row(${list})::text), '')) as md5
        from slotbase.${table} t where tenant_id = $1`,
       [tenantId],
     );
@@ -64,6 +96,16 @@ async function fingerprint(q: Queryable, tables: string[], tenantId: string): Pr
   const [tenant] = await q.query<{ t: string }>(`select t::text from slotbase.tenants t where id = $1`, [tenantId]);
   out.tenants = tenant!.t;
   return out;
+}
+
+/** A write that must change nothing: it either affects no row (RLS) or is refused outright (no grant: 42501). */
+async function changesNothing(write: Promise<unknown[]>, what: string): Promise<void> {
+  const result = await write.then(
+    (rows) => ({ rows }),
+    (e: { code?: string }) => ({ code: e.code }),
+  );
+  if ('rows' in result) expect(result.rows, what).toEqual([]);
+  else expect(result.code, what).toBe('42501');
 }
 
 describe('tenant isolation', () => {
@@ -126,6 +168,7 @@ describe('tenant isolation', () => {
 
   it('a row of tenant A can never point at a row of tenant B (23503, or 42501 where the policy cannot see it)', async () => {
     for (const table of tables.filter((t) => !['locations', 'services'].includes(t))) {
+      // bookings, claims and events are not insertable by callers at all (42501), which the set allows.
       const [text, params] = inserts[table]!(a.id, b);
       if (table === 'memberships') params[1] = (await createUser(db())).id;
       await expectSqlState(db().queryAs(a.owner, text, params), ['23503', '42501']);
@@ -137,13 +180,11 @@ describe('tenant isolation', () => {
     for (const table of tables) {
       const column = updatable[table];
       if (column) {
-        const changed = await db().queryAs(a.owner, `update slotbase.${table} set ${column} = ${column} where tenant_id = $1 returning 1`, [b.id]);
-        expect(changed, `update of ${table}`).toEqual([]);
+        await changesNothing(db().queryAs(a.owner, `update slotbase.${table} set ${column} = ${column} where tenant_id = $1 returning 1`, [b.id]), `update of ${table}`);
       } else {
-        await expectSqlState(db().queryAs(a.owner, `update slotbase.${table} set created_at = now() where tenant_id = $1`, [b.id]), '42501');
+        await expectSqlState(db().queryAs(a.owner, `update slotbase.${table} set tenant_id = tenant_id where tenant_id = $1`, [b.id]), '42501');
       }
-      const deleted = await db().queryAs(a.owner, `delete from slotbase.${table} where tenant_id = $1 returning 1`, [b.id]);
-      expect(deleted, `delete from ${table}`).toEqual([]);
+      await changesNothing(db().queryAs(a.owner, `delete from slotbase.${table} where tenant_id = $1 returning 1`, [b.id]), `delete from ${table}`);
     }
     expect(await db().queryAs(a.owner, `update slotbase.tenants set name = 'taken' where id = $1 returning 1`, [b.id])).toEqual([]);
     expect(await db().as(b.owner, (q) => fingerprint(q, tables, b.id))).toEqual(before);
@@ -228,9 +269,9 @@ describe('roles within a tenant', () => {
 
   it('a removed (soft-deleted) member loses access at once', async () => {
     const gone = await addMember(db(), w.id, 'receptionist');
-    expect(await db().queryAs(gone, 'select 1 from slotbase.services where tenant_id = $1', [w.id])).toHaveLength(1);
+    expect(await db().queryAs(gone, 'select 1 from slotbase.services where id = $1', [w.serviceId])).toHaveLength(1);
     await db().queryAs(w.owner, 'update slotbase.memberships set deleted_at = now() where id = $1', [gone.membershipId]);
-    expect(await db().queryAs(gone, 'select 1 from slotbase.services where tenant_id = $1', [w.id])).toEqual([]);
+    expect(await db().queryAs(gone, 'select 1 from slotbase.services where id = $1', [w.serviceId])).toEqual([]);
   });
 
   it('a provider manages their own hours and time off, not a colleague\'s', async () => {

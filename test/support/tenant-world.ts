@@ -22,6 +22,9 @@ export interface TenantWorld extends TenantFixture {
   ruleId: string;
   overrideId: string;
   timeOffId: string;
+  groupServiceId: string;
+  sessionId: string;
+  bookingId: string;
   admin: Member;
   viewer: Member;
 }
@@ -43,8 +46,23 @@ export async function createTenantWorld(db: Queryable): Promise<TenantWorld> {
     `insert into slotbase.time_off (tenant_id, provider_id, starts_at, ends_at) values ($1, $2, '2030-02-01T00:00Z', '2030-02-02T00:00Z') returning id`,
     [tenant.id, provider.id],
   );
+  // A group session next week and one booking in it, made through the booking function as the owner.
+  const group = await createService(db, tenant.id, { kind: 'group', defaultCapacity: 10, maxPartySize: 4 });
+  const [session] = await db.query<{ id: string }>(
+    `insert into slotbase.sessions (tenant_id, service_id, provider_id, location_id, starts_at, ends_at, capacity)
+     values ($1, $2, $3, $4, date_trunc('hour', now()) + interval '7 days', date_trunc('hour', now()) + interval '7 days 1 hour', 10) returning id`,
+    [tenant.id, group.id, provider.id, location.id],
+  );
+  const [booking] = await db.query<{ id: string }>(
+    `select b.id from slotbase.create_booking(p_tenant_id => $1, p_service_id => $2, p_session_id => $3, p_party_size => 2,
+       p_contact_name => 'Grace Guest', p_contact_email => 'grace@example.test') as b`,
+    [tenant.id, group.id, session!.id],
+  );
   return {
     ...tenant,
+    groupServiceId: group.id,
+    sessionId: session!.id,
+    bookingId: booking!.id,
     locationId: location.id,
     providerId: provider.id,
     resourceId: resource.id,

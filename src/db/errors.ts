@@ -1,0 +1,95 @@
+/**
+ * THE mapping from PostgreSQL errors to HTTP problems. Every custom SQLSTATE raised by a
+ * migration is registered here exactly once; code downstream reads `code`, never message text.
+ */
+
+export interface ProblemMapping {
+  status: number;
+  /** Stable, documented, machine-readable code (problem+json `code`). */
+  code: string;
+  title: string;
+}
+
+/** Custom SQLSTATEs raised by Slotbase's SQL (5 characters, `SB…`). */
+export const DOMAIN_ERRORS = {
+  SBUNA: { status: 401, code: 'unauthenticated', title: 'Sign in first' },
+  SBOWN: { status: 409, code: 'last_owner', title: 'A tenant must keep at least one owner' },
+  SBTAK: { status: 409, code: 'slot_taken', title: 'That time is no longer available' },
+  SBFUL: { status: 409, code: 'session_full', title: 'Not enough seats left in this session' },
+  SBOUT: { status: 422, code: 'outside_availability', title: 'That time is outside the available hours' },
+  SBLAT: { status: 422, code: 'too_late', title: 'Too late to book that time' },
+  SBEAR: { status: 422, code: 'too_early', title: 'Too early to book that time' },
+  SBPTY: { status: 422, code: 'party_too_large', title: 'The party is larger than this service allows' },
+  SBTRN: { status: 409, code: 'invalid_transition', title: 'The booking cannot change to that status' },
+  SBNF1: { status: 404, code: 'not_found', title: 'Not found' },
+  SBIDM: { status: 409, code: 'idempotency_conflict', title: 'This idempotency key was used for a different request' },
+  SBRNG: { status: 422, code: 'invalid_range', title: 'The time range is empty or too long' },
+  SBVAL: { status: 422, code: 'validation_failed', title: 'The request is not valid' },
+  SBAPP: { status: 409, code: 'append_only', title: 'History cannot be changed' },
+} as const satisfies Record<string, ProblemMapping>;
+
+/** Standard SQLSTATEs the API can meet, mapped the same way. */
+export const STANDARD_ERRORS = {
+  '23P01': { status: 409, code: 'slot_taken', title: 'That time is no longer available' },
+  '23505': { status: 409, code: 'already_exists', title: 'Something with that value already exists' },
+  '23514': { status: 422, code: 'validation_failed', title: 'The request is not valid' },
+  '23502': { status: 422, code: 'validation_failed', title: 'A required value is missing' },
+  '23503': { status: 422, code: 'invalid_reference', title: 'A referenced item does not exist' },
+  '22P02': { status: 422, code: 'validation_failed', title: 'A value has the wrong format' },
+  '22007': { status: 422, code: 'validation_failed', title: 'A date or time has the wrong format' },
+  '22008': { status: 422, code: 'validation_failed', title: 'A date or time is out of range' },
+  '22023': { status: 422, code: 'validation_failed', title: 'A value is not valid' },
+  '42501': { status: 403, code: 'forbidden', title: 'Not allowed' },
+  '40001': { status: 503, code: 'busy', title: 'Please retry' },
+  '40P01': { status: 503, code: 'busy', title: 'Please retry' },
+  '57014': { status: 503, code: 'busy', title: 'The request took too long' },
+} as const satisfies Record<string, ProblemMapping>;
+
+export interface DatabaseProblem extends ProblemMapping {
+  sqlstate: string;
+  /** The field a constraint or hint names, for problem+json `errors[]`. */
+  field?: string;
+}
+
+interface PgErrorLike {
+  code?: unknown;
+  constraint?: unknown;
+  constraint_name?: unknown;
+  hint?: unknown;
+  column?: unknown;
+  column_name?: unknown;
+  table?: unknown;
+  table_name?: unknown;
+}
+
+/**
+ * Field a constraint is about, from its conventional name: `<table>_<column>_check|_key|_fkey`
+ * (`locations_time_zone_check` → `time_zone`, `services_tenant_id_slug_key` → `slug`).
+ */
+export function fieldOfConstraint(constraint: string, table?: string): string | undefined {
+  const m = /^(.*)_(check|key|fkey|excl)$/.exec(constraint);
+  if (!m) return undefined;
+  let rest = m[1]!;
+  if (table && rest.startsWith(`${table}_`)) rest = rest.slice(table.length + 1);
+  rest = rest.replace(/^tenant_id_/, '');
+  return rest || undefined;
+}
+
+/** Maps an error thrown by postgres.js or PGlite to a problem, or undefined when it is not a known SQLSTATE. */
+export function problemFromDatabaseError(error: unknown): DatabaseProblem | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const e = error as PgErrorLike;
+  if (typeof e.code !== 'string') return undefined;
+  const sqlstate = e.code;
+  const mapping: ProblemMapping | undefined =
+    (DOMAIN_ERRORS as Record<string, ProblemMapping>)[sqlstate] ?? (STANDARD_ERRORS as Record<string, ProblemMapping>)[sqlstate];
+  if (!mapping) return undefined;
+  const constraint = typeof e.constraint_name === 'string' ? e.constraint_name : typeof e.constraint === 'string' ? e.constraint : undefined;
+  const column = typeof e.column_name === 'string' ? e.column_name : typeof e.column === 'string' ? e.column : undefined;
+  const table = typeof e.table_name === 'string' ? e.table_name : typeof e.table === 'string' ? e.table : undefined;
+  const field =
+    (typeof e.hint === 'string' && /^[a-z_]+$/.test(e.hint) ? e.hint : undefined) ??
+    column ??
+    (constraint ? fieldOfConstraint(constraint, table) : undefined);
+  return { sqlstate, ...mapping, ...(field ? { field } : {}) };
+}
