@@ -293,31 +293,38 @@ language sql
 stable
 set search_path = ''
 as $$
-  with days as (
-    select d::date as day
-    from generate_series((p_from at time zone p_time_zone)::date - 1, (p_to at time zone p_time_zone)::date + 1, interval '1 day') as d
+  with bounds as (
+    select (p_from at time zone p_time_zone)::date - 1 as first_day, (p_to at time zone p_time_zone)::date + 1 as last_day
+  ),
+  rules as materialized (
+    select r.weekday, r.start_time, r.end_time, r.valid_from, r.valid_until
+    from slotbase.availability_rules as r
+    where r.tenant_id = p_tenant_id and r.location_id = p_location_id
+      and (r.provider_id = p_subject_id or r.resource_id = p_subject_id)
+  ),
+  overrides as materialized (
+    select o.date, o.start_time, o.end_time
+    from slotbase.date_overrides as o, bounds
+    where o.tenant_id = p_tenant_id and o.location_id = p_location_id
+      and (o.provider_id = p_subject_id or o.resource_id = p_subject_id)
+      and o.date between bounds.first_day and bounds.last_day
+  ),
+  days as (
+    select d::date as day, extract(isodow from d)::smallint as weekday
+    from bounds, generate_series(bounds.first_day, bounds.last_day, interval '1 day') as d
   ),
   windows as (
     select (days.day + r.start_time) at time zone p_time_zone as a, (days.day + r.end_time) at time zone p_time_zone as b
     from days
-    join slotbase.availability_rules as r
-      on r.tenant_id = p_tenant_id
-     and (r.provider_id = p_subject_id or r.resource_id = p_subject_id)
-     and r.location_id = p_location_id
-     and r.weekday = extract(isodow from days.day)
+    join rules as r
+      on r.weekday = days.weekday
      and (r.valid_from is null or r.valid_from <= days.day)
      and (r.valid_until is null or days.day <= r.valid_until)
-    where not exists (
-      select 1 from slotbase.date_overrides as o
-      where o.tenant_id = p_tenant_id and (o.provider_id = p_subject_id or o.resource_id = p_subject_id)
-        and o.location_id = p_location_id and o.date = days.day
-    )
+    where not exists (select 1 from overrides as o where o.date = days.day)
     union all
     select (o.date + o.start_time) at time zone p_time_zone, (o.date + o.end_time) at time zone p_time_zone
-    from slotbase.date_overrides as o
-    join days on days.day = o.date
-    where o.tenant_id = p_tenant_id and (o.provider_id = p_subject_id or o.resource_id = p_subject_id)
-      and o.location_id = p_location_id and o.start_time is not null
+    from overrides as o
+    where o.start_time is not null
   )
   select coalesce(range_agg(tstzrange(w.a, w.b)), '{}'::tstzmultirange)
   from windows as w
@@ -373,7 +380,7 @@ language sql
 stable
 set search_path = ''
 as $$
-  with svc as (
+  with svc as materialized (
     select make_interval(mins => s.duration_minutes) as dur,
            make_interval(mins => s.buffer_before_minutes) as before,
            make_interval(mins => s.buffer_after_minutes) as after,
@@ -381,7 +388,7 @@ as $$
     from slotbase.services as s
     where s.tenant_id = p_tenant_id and s.id = p_service_id and s.deleted_at is null
   ),
-  pairs as (
+  pairs as materialized (
     select distinct p.id as provider_id, l.id as location_id, l.time_zone
     from slotbase.service_providers as sp
     join slotbase.providers as p on p.tenant_id = sp.tenant_id and p.id = sp.provider_id and p.deleted_at is null
@@ -395,13 +402,13 @@ as $$
       and (p_provider_id is null or p.id = p_provider_id)
       and (p_location_id is null or l.id = p_location_id)
   ),
-  needs as (
+  needs as materialized (
     select res.id as resource_id, res.location_id
     from slotbase.service_resources as sr
     join slotbase.resources as res on res.tenant_id = sr.tenant_id and res.id = sr.resource_id and res.deleted_at is null
     where sr.tenant_id = p_tenant_id and sr.service_id = p_service_id
   ),
-  resource_free as (
+  resource_free as materialized (
     select n.resource_id, n.location_id,
            case when exists (select 1 from slotbase.availability_rules as r where r.tenant_id = p_tenant_id and r.resource_id = n.resource_id)
                   or exists (select 1 from slotbase.date_overrides as o where o.tenant_id = p_tenant_id and o.resource_id = n.resource_id)
@@ -416,28 +423,37 @@ as $$
     cross join svc
     group by n.resource_id, n.location_id, l.time_zone, svc.dur, svc.before, svc.after
   ),
-  provider_time as (
+  provider_time as materialized (
     select pr.provider_id, pr.location_id,
            slotbase_private.working_time(p_tenant_id, pr.provider_id, pr.location_id, pr.time_zone, p_from - svc.dur, p_to + svc.dur) as work
     from pairs as pr cross join svc
   ),
-  provider_free as (
+  provider_free as materialized (
     select pt.provider_id, pt.location_id, pt.work,
-           pt.work - slotbase_private.blocked_time(p_tenant_id, pt.provider_id, p_from - interval '1 day', p_to + interval '1 day', svc.before, svc.after, p_include_claims) as free
+           pt.work - slotbase_private.blocked_time(p_tenant_id, pt.provider_id, p_from - interval '1 day', p_to + interval '1 day', svc.before, svc.after, p_include_claims) as free,
+           exists (select 1 from needs as n where n.location_id = pt.location_id) as needs_resources_here
     from provider_time as pt cross join svc
+    where not exists (select 1 from needs) or exists (select 1 from needs as n where n.location_id = pt.location_id)
   )
+  -- Starts are generated only inside free ranges, on the grid of the working range that
+  -- contains each of them (free time is working time minus blocked time, so one always does).
   select g.s as starts_at, pf.provider_id, pf.location_id
   from provider_free as pf
   cross join svc
-  cross join lateral unnest(pf.work) as w(rng)
-  cross join lateral generate_series(lower(w.rng), upper(w.rng) - svc.dur, svc.step) as g(s)
-  where g.s >= p_from and g.s < p_to
-    and pf.free @> tstzrange(g.s, g.s + svc.dur)
-    and (not exists (select 1 from needs) or exists (select 1 from needs as n where n.location_id = pf.location_id))
-    and not exists (
+  cross join lateral unnest(pf.free) as f(rng)
+  cross join lateral (
+    select lower(w.rng) as anchor from unnest(pf.work) as w(rng) where w.rng @> f.rng limit 1
+  ) as w
+  cross join lateral generate_series(
+    w.anchor + svc.step * ceil(extract(epoch from greatest(lower(f.rng), p_from) - w.anchor) / extract(epoch from svc.step)),
+    upper(f.rng) - svc.dur,
+    svc.step
+  ) as g(s)
+  where g.s < p_to
+    and (not pf.needs_resources_here or not exists (
       select 1 from resource_free as rf
       where rf.location_id = pf.location_id and not rf.free @> tstzrange(g.s, g.s + svc.dur)
-    )
+    ))
 $$;
 
 -- why: who is acting, decided once per call: staff of the tenant (owner/admin/receptionist,
