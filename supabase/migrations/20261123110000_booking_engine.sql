@@ -1282,6 +1282,24 @@ $$;
 create trigger _200_claim_provider after insert or update of status on slotbase.sessions
   for each row execute function slotbase_private.tg_sessions__claim_provider();
 
+-- why: staff give a session its start; its end follows from the service's duration unless given.
+create function slotbase_private.tg_sessions__default_end()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  if new.ends_at is null then
+    select new.starts_at + make_interval(mins => s.duration_minutes) into new.ends_at
+    from slotbase.services as s where s.tenant_id = new.tenant_id and s.id = new.service_id;
+  end if;
+  return new;
+end
+$$;
+create trigger _100_default_end before insert on slotbase.sessions
+  for each row execute function slotbase_private.tg_sessions__default_end();
+
 -- why: the lifecycle is enforced on the table itself, so no path (function, direct SQL with
 -- the owner's rights, future code) can make an illegal transition.
 create function slotbase_private.tg_bookings__enforce_lifecycle()

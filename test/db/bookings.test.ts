@@ -196,6 +196,17 @@ describe('booking engine', () => {
     );
   });
 
+  it('a session without an end lasts the service\'s duration', async () => {
+    const c = await createClinic(db(), { kind: 'group', durationMinutes: 45 });
+    const [session] = await db().queryAs<{ minutes: number }>(
+      c.owner,
+      `insert into slotbase.sessions (tenant_id, service_id, provider_id, location_id, starts_at, capacity)
+       values ($1, $2, $3, $4, now() + interval '5 days', 8) returning extract(epoch from ends_at - starts_at)::int / 60 as minutes`,
+      [c.tenantId, c.serviceId, c.providers[0], c.locationId],
+    );
+    expect(session!.minutes).toBe(45);
+  });
+
   it('cancelling a session cancels its bookings and frees the provider', async () => {
     const c = await createClinic(db(), { kind: 'group', defaultCapacity: 5 });
     const [session] = await db().queryAs<{ id: string }>(
