@@ -15,6 +15,20 @@ const ConfigSchema = z.object({
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info'),
+  /** Connection of the API's login role (slotbase_api). Unset: derived from DATABASE_URL (see README). */
+  API_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  /** Password `slotbase start` gives slotbase_api when API_DATABASE_URL is unset (generated if absent). */
+  SLOTBASE_API_DB_PASSWORD: z.string().min(12).optional(),
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  /** HS256 key for access tokens (>= 32 characters). `slotbase start` generates one if unset. */
+  SLOTBASE_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** Accept a Supabase project's Auth access tokens too (its JWT secret). */
+  SUPABASE_JWT_SECRET: z.string().min(32).optional(),
+  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10_000_000).default(65_536),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -1,14 +1,23 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import postgres from 'postgres';
 import { loadConfig, ConfigError, type Config } from '#src/config.ts';
 import { startEmbeddedPostgres, type EmbeddedServer } from '#src/db/embedded.ts';
 import { migrate, MigrationError } from '#src/db/migrate.ts';
 import { createLogger, type Logger } from '#src/lib/logger.ts';
+import { writeOpenApiFile } from '#src/cli/openapi.ts';
+import { startServer, type RunningServer } from '#src/server.ts';
 
 const USAGE = `usage: slotbase <command>
 
 commands:
-  start     start Slotbase: the embedded PostgreSQL unless DATABASE_URL is set, then migrate
-            and stay up until Ctrl-C
+  start     everything for a local run: the embedded PostgreSQL unless DATABASE_URL is set,
+            migrations, and the API; stays up until Ctrl-C
+  serve     the API only, against DATABASE_URL / API_DATABASE_URL (migrate first)
   migrate   apply pending migrations to DATABASE_URL (or the embedded database) and exit
+  openapi   write the OpenAPI document the code defines to openapi/openapi.json
   help      show this text
 `;
 
@@ -32,6 +41,13 @@ export async function main(argv: string[]): Promise<number> {
         return await start(config, logger);
       case 'migrate':
         return await migrateOnce(config, logger);
+      case 'serve':
+        return await serveOnly(config, logger);
+      case 'openapi': {
+        const file = await writeOpenApiFile();
+        console.log(`wrote ${file}`);
+        return 0;
+      }
       case 'help':
       case '--help':
       case '-h':
@@ -76,15 +92,20 @@ async function migrateOnce(config: Config, logger: Logger): Promise<number> {
 
 async function start(config: Config, logger: Logger): Promise<number> {
   const { databaseUrl, embedded } = await openDatabase(config, logger);
+  let server: RunningServer | undefined;
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       logger.info('shutting down');
+      await server?.close();
       await embedded?.stop();
     })());
   try {
     const result = await migrate({ databaseUrl, logger });
     logger.info({ applied: result.applied.length, alreadyApplied: result.alreadyApplied }, 'database is up to date');
+    const secrets = await localSecrets(config);
+    const apiDatabaseUrl = config.API_DATABASE_URL ?? (await prepareApiRole(databaseUrl, config.SLOTBASE_API_DB_PASSWORD ?? secrets.apiDbPassword));
+    server = await startServer({ config, logger, apiDatabaseUrl, jwtSecret: config.SLOTBASE_JWT_SECRET ?? secrets.jwtSecret });
   } catch (error) {
     await stop();
     throw error;
@@ -93,6 +114,8 @@ async function start(config: Config, logger: Logger): Promise<number> {
     [
       '',
       'Slotbase is running.',
+      `  API       ${server.url}/v1   (health: ${server.url}/health)`,
+      `  API docs  ${server.url}/docs   (OpenAPI: ${server.url}/openapi.json)`,
       `  database  ${redactPassword(databaseUrl)}${embedded ? '   (embedded PostgreSQL; data in ' + config.SLOTBASE_DATA_DIR + '/)' : ''}`,
       embedded ? `            psql "${databaseUrl}"` : '',
       '  Press Ctrl-C to stop.',
@@ -101,15 +124,66 @@ async function start(config: Config, logger: Logger): Promise<number> {
       .filter((l) => l !== '')
       .join('\n'),
   );
-  await new Promise<void>((resolve) => {
+  await untilSignal(logger);
+  await stop();
+  return 0;
+}
+
+async function serveOnly(config: Config, logger: Logger): Promise<number> {
+  if (!config.SLOTBASE_JWT_SECRET) {
+    console.error('slotbase serve needs SLOTBASE_JWT_SECRET (at least 32 characters)');
+    return 2;
+  }
+  const apiDatabaseUrl = config.API_DATABASE_URL ?? (config.DATABASE_URL ? asApiRole(config.DATABASE_URL, config.SLOTBASE_API_DB_PASSWORD) : undefined);
+  if (!apiDatabaseUrl) {
+    console.error('slotbase serve needs API_DATABASE_URL (or DATABASE_URL + SLOTBASE_API_DB_PASSWORD)');
+    return 2;
+  }
+  const server = await startServer({ config, logger, apiDatabaseUrl, jwtSecret: config.SLOTBASE_JWT_SECRET });
+  console.log(`Slotbase API on ${server.url} (docs: ${server.url}/docs)`);
+  await untilSignal(logger);
+  await server.close();
+  return 0;
+}
+
+function untilSignal(logger: Logger): Promise<void> {
+  return new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       logger.info({ signal }, 'signal received');
-      void stop().then(resolve);
+      resolve();
     };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
   });
-  return 0;
+}
+
+/** Secrets a local run needs, generated once and kept in the data dir (never used when configured). */
+async function localSecrets(config: Config): Promise<{ jwtSecret: string; apiDbPassword: string }> {
+  const file = join(config.SLOTBASE_DATA_DIR, 'secrets.json');
+  if (existsSync(file)) return JSON.parse(await readFile(file, 'utf8')) as { jwtSecret: string; apiDbPassword: string };
+  const secrets = { jwtSecret: randomBytes(32).toString('base64url'), apiDbPassword: randomBytes(18).toString('base64url') };
+  await mkdir(config.SLOTBASE_DATA_DIR, { recursive: true });
+  await writeFile(file, JSON.stringify(secrets), { mode: 0o600 });
+  return secrets;
+}
+
+/** The same server and database, logged in as the API's role. */
+function asApiRole(databaseUrl: string, password: string | undefined): string {
+  const url = new URL(databaseUrl);
+  url.username = 'slotbase_api';
+  url.password = password ? encodeURIComponent(password) : '';
+  return url.toString();
+}
+
+/** Gives slotbase_api the password the API will log in with (needs the admin connection). */
+async function prepareApiRole(databaseUrl: string, password: string): Promise<string> {
+  const admin = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`alter role slotbase_api with login password '${password.replace(/'/g, "''")}'`);
+  } finally {
+    await admin.end();
+  }
+  return asApiRole(databaseUrl, password);
 }
 
 function redactPassword(url: string): string {

@@ -425,7 +425,7 @@ as $$
   ),
   provider_time as materialized (
     select pr.provider_id, pr.location_id,
-           slotbase_private.working_time(p_tenant_id, pr.provider_id, pr.location_id, pr.time_zone, p_from - svc.dur, p_to + svc.dur) as work
+           slotbase_private.working_time(p_tenant_id, pr.provider_id, pr.location_id, pr.time_zone, p_from - interval '8 days', p_to + svc.dur) as work
     from pairs as pr cross join svc
   ),
   provider_free as materialized (
@@ -435,8 +435,11 @@ as $$
     from provider_time as pt cross join svc
     where not exists (select 1 from needs) or exists (select 1 from needs as n where n.location_id = pt.location_id)
   )
-  -- Starts are generated only inside free ranges, on the grid of the working range that
-  -- contains each of them (free time is working time minus blocked time, so one always does).
+  -- Starts are generated only inside free ranges (free time is working time minus blocked time,
+  -- so one working range always contains a free range). A slot up to 7 days after the start of
+  -- its working range is on that range's grid: working time is computed from 8 days back, so
+  -- that start is always seen, whatever the query range. Later slots of longer ranges (a 24/7
+  -- schedule has no start to see) are on a fixed grid aligned to the Unix epoch.
   select g.s as starts_at, pf.provider_id, pf.location_id
   from provider_free as pf
   cross join svc
@@ -444,11 +447,21 @@ as $$
   cross join lateral (
     select lower(w.rng) as anchor from unnest(pf.work) as w(rng) where w.rng @> f.rng limit 1
   ) as w
-  cross join lateral generate_series(
-    w.anchor + svc.step * ceil(extract(epoch from greatest(lower(f.rng), p_from) - w.anchor) / extract(epoch from svc.step)),
-    upper(f.rng) - svc.dur,
-    svc.step
-  ) as g(s)
+  cross join lateral (
+    select greatest(lower(f.rng), p_from) as first_start, least(upper(f.rng) - svc.dur, p_to) as last_start,
+           w.anchor + interval '7 days' as anchor_until
+  ) as b
+  cross join lateral (
+    select x.s from generate_series(
+      w.anchor + svc.step * ceil(extract(epoch from b.first_start - w.anchor) / extract(epoch from svc.step)),
+      least(b.last_start, b.anchor_until),
+      svc.step) as x(s)
+    union all
+    select x.s from generate_series(
+      'epoch'::timestamptz + svc.step * ceil(extract(epoch from greatest(b.first_start, b.anchor_until + interval '1 microsecond')) / extract(epoch from svc.step)),
+      b.last_start,
+      svc.step) as x(s)
+  ) as g
   where g.s < p_to
     and (not pf.needs_resources_here or not exists (
       select 1 from resource_free as rf
@@ -1307,7 +1320,8 @@ returns trigger
 language plpgsql
 as $$
 begin
-  if new.status is distinct from old.status and not (
+  -- Setting a status to itself is not a transition either (cancelling a cancelled booking).
+  if not (
     (old.status = 'held' and new.status in ('pending', 'confirmed', 'cancelled', 'rejected', 'expired'))
     or (old.status = 'pending' and new.status in ('confirmed', 'cancelled', 'rejected', 'expired'))
     or (old.status = 'confirmed' and new.status in ('completed', 'no_show', 'cancelled'))

@@ -260,6 +260,7 @@ describe('booking engine', () => {
     await expectSqlState(db().queryAs(c.owner, 'select slotbase.confirm_booking($1)', [r.id]), 'SBTRN');
     const r2 = await book(db(), anon, c, { startsAt: await at(db(), 3, '11:00') });
     await db().queryAs(anon, 'select slotbase.cancel_booking($1, $2, $3)', [r2.id, 'changed plans', r2.manage_token]);
+    await expectSqlState(db().queryAs(anon, 'select slotbase.cancel_booking($1, null, $2)', [r2.id, r2.manage_token]), 'SBTRN');
     await expectSqlState(db().queryAs(c.owner, 'select slotbase.confirm_booking($1)', [r2.id]), 'SBTRN');
     await expectSqlState(db().queryAs(anon, 'select slotbase.reschedule_booking($1, $2, p_manage_token => $3)', [r2.id, await at(db(), 3, '12:00'), r2.manage_token]), 'SBTRN');
   });

@@ -15,6 +15,8 @@ declare module 'vitest' {
     pgliteDump: string;
     /** postgres: superuser URL of the server, the migrated template, and this run's db prefix. */
     postgresUrl: string;
+    /** postgres: password of the API's login role (slotbase_api) for this run. */
+    apiPassword: string;
     templateDatabase: string;
     databasePrefix: string;
   }
@@ -66,6 +68,11 @@ async function setupPostgres(project: TestProject): Promise<() => Promise<void>>
   await dropStaleDatabases(admin);
   await admin.unsafe(`create database ${template}`);
   await migrate({ databaseUrl: withDatabase(serverUrl, template) });
+  // The API under test logs in as slotbase_api, like production; a password makes that work on
+  // servers that require one (the embedded server does; trust-auth servers ignore it).
+  const apiPassword = randomBytes(12).toString('hex');
+  await admin.unsafe(`alter role slotbase_api password '${apiPassword}'`);
+  project.provide('apiPassword', apiPassword);
   project.provide('postgresUrl', serverUrl);
   project.provide('templateDatabase', template);
   project.provide('databasePrefix', prefix);

@@ -1,0 +1,105 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { Scalar } from '@scalar/hono-api-reference';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { methodNotAllowed } from 'hono/method-not-allowed';
+import { requestId } from 'hono/request-id';
+import { secureHeaders } from 'hono/secure-headers';
+import { ANON } from '#src/db/session.ts';
+import type { AppDeps, AppEnv } from '#src/http/env.ts';
+import { problemResponse, ProblemError, toProblem } from '#src/http/problem.ts';
+import { authRouter } from '#src/http/routes/auth/index.ts';
+import { publicRouter } from '#src/http/routes/public/index.ts';
+import { systemRouter } from '#src/http/routes/system/index.ts';
+
+export const API_VERSION = '0.1.0';
+
+/**
+ * The whole HTTP API as a Hono app. Runtime-agnostic: everything Node-specific (the database
+ * pool, password hashing, logging) comes in through `deps`, so the same app can be served by Node
+ * (`slotbase serve`) or a Supabase Edge Function.
+ */
+export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>();
+
+  app.use(requestId({ headerName: 'X-Request-Id' }));
+  app.use(async (c, next) => {
+    c.set('deps', deps);
+    c.set('caller', ANON);
+    await next();
+  });
+  app.use(secureHeaders({ crossOriginResourcePolicy: false }));
+  app.use('/v1/public/*', cors({ origin: '*', exposeHeaders: ['X-Request-Id'], maxAge: 600 }));
+  app.use(methodNotAllowed({ app, onMethodNotAllowed: (c, methods) => {
+    const res = problemResponse(c, { status: 405, code: 'method_not_allowed', title: `Use ${methods.join(', ')}` });
+    res.headers.set('Allow', methods.join(', '));
+    return res;
+  } }));
+  app.use(
+    bodyLimit({
+      maxSize: deps.bodyLimit ?? 64 * 1024,
+      onError: (c) => problemResponse(c, { status: 413, code: 'payload_too_large', title: 'The request body is too large' }),
+    }),
+  );
+  // A JSON body with another Content-Type is refused by the validator (415 unsupported_media_type).
+  // Bearer tokens (Slotbase's own, or a configured Supabase project's) make the caller authenticated.
+  app.use(async (c, next) => {
+    const header = c.req.header('authorization');
+    if (header) {
+      const match = /^Bearer\s+(\S+)$/i.exec(header);
+      if (!match) throw new ProblemError(401, 'unauthenticated', 'Use Authorization: Bearer <token>');
+      try {
+        const claims = await deps.tokens.verifyAccess(match[1]!);
+        c.set('caller', { role: 'authenticated', userId: claims.sub, tenantId: claims.tenant_id });
+      } catch {
+        throw new ProblemError(401, 'invalid_token', 'The access token is invalid or expired');
+      }
+    }
+    await next();
+  });
+
+  app.route('/', systemRouter);
+  app.route('/', authRouter);
+  app.route('/', publicRouter);
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description: 'Access token from /v1/signup, /v1/auth/login or /v1/auth/refresh',
+  });
+  app.doc31('/openapi.json', openApiInfo);
+  app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'Slotbase API' }));
+
+  app.notFound((c) => problemResponse(c, { status: 404, code: 'not_found', title: 'No such endpoint' }));
+  app.onError((error, c) => {
+    const problem = toProblem(error);
+    if (problem.unexpected) deps.logger.error({ err: error, requestId: c.get('requestId') }, 'unexpected error');
+    const { unexpected: _unexpected, ...body } = problem;
+    return problemResponse(c, body);
+  });
+  return app;
+}
+
+export const openApiInfo = {
+  openapi: '3.1.0',
+  info: {
+    title: 'Slotbase API',
+    version: API_VERSION,
+    description:
+      'Multi-tenant appointment scheduling where PostgreSQL guarantees no double booking, no oversold seats and no cross-tenant reads. ' +
+      'Every error is application/problem+json (RFC 9457) with a stable `code`.',
+    license: { name: 'MIT', identifier: 'MIT' },
+  },
+  servers: [{ url: '/', description: 'This server' }],
+  tags: [
+    { name: 'System', description: 'Health and readiness' },
+    { name: 'Auth', description: 'Sign-up, login, token refresh' },
+    { name: 'Public booking', description: 'What a business\'s customers use: no account needed' },
+  ],
+};
+
+/** The OpenAPI document of the app as code defines it (what `npm run openapi` writes). */
+export function openApiDocument(app: OpenAPIHono<AppEnv>) {
+  return app.getOpenAPI31Document(openApiInfo);
+}

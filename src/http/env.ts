@@ -1,0 +1,25 @@
+import type postgres from 'postgres';
+import type { Caller } from '#src/db/session.ts';
+import type { Logger } from '#src/lib/logger.ts';
+import type { PasswordHasher } from '#src/lib/passwords.ts';
+import type { TokenService } from '#src/lib/tokens.ts';
+
+/** What createApp needs; the same app runs under Node or in a Supabase Edge Function. */
+export interface AppDeps {
+  /** Connection pool of the API's login role (`slotbase_api`): never superuser, never BYPASSRLS. */
+  sql: postgres.Sql;
+  tokens: TokenService;
+  passwords: PasswordHasher;
+  logger: Logger;
+  /** Largest accepted request body, in bytes. */
+  bodyLimit?: number;
+  refreshTtlSeconds?: number;
+}
+
+export interface AppEnv {
+  Variables: {
+    deps: AppDeps;
+    requestId: string;
+    caller: Caller;
+  };
+}

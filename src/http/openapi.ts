@@ -1,0 +1,39 @@
+import { z } from '@hono/zod-openapi';
+import { ProblemSchema } from './problem.ts';
+
+const DESCRIPTIONS: Record<number, string> = {
+  400: 'Malformed request (for example invalid JSON)',
+  401: 'Missing or invalid credentials',
+  403: 'Not allowed for this caller',
+  404: 'Not found (also for other tenants\' ids)',
+  409: 'Conflict with the current state',
+  413: 'Request body too large',
+  415: 'Content-Type must be application/json',
+  422: 'Validation failed',
+  429: 'Too many requests',
+  500: 'Unexpected error',
+  503: 'Temporarily unavailable',
+};
+
+/** The problem+json responses an operation documents, by status. */
+export function problems(...statuses: number[]) {
+  return Object.fromEntries(
+    [...new Set([...statuses, 500])].map((status) => [
+      status,
+      { description: DESCRIPTIONS[status] ?? 'Error', content: { 'application/problem+json': { schema: ProblemSchema } } },
+    ]),
+  ) as Record<number, { description: string; content: { 'application/problem+json': { schema: typeof ProblemSchema } } }>;
+}
+
+export const jsonContent = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+
+export const jsonBody = <T extends z.ZodType>(schema: T) => ({
+  required: true,
+  content: { 'application/json': { schema } },
+});
+
+export const Uuid = z.uuid().openapi({ example: '0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11' });
+export const Timestamp = z.iso.datetime({ offset: true }).openapi({ example: '2027-03-01T09:00:00Z' });

@@ -1,0 +1,154 @@
+import type postgres from 'postgres';
+import { withSession } from '#src/db/session.ts';
+import { createRouter } from '../../create-router.ts';
+import { ProblemError } from '../../problem.ts';
+import type { z } from '@hono/zod-openapi';
+import {
+  cancelBooking,
+  createBooking,
+  getBooking,
+  listLocations,
+  listServices,
+  listSlots,
+  rescheduleBooking,
+  type PublicLocation,
+  type PublicService,
+} from './public.routes.ts';
+
+const notFound = (what: string) => new ProblemError(404, 'not_found', `${what} not found`);
+
+/** The tenant behind a public slug, or 404. */
+async function tenantBySlug(tx: postgres.TransactionSql, slug: string): Promise<{ id: string; time_zone: string }> {
+  const [tenant] = await tx<{ id: string; time_zone: string }[]>`select id, time_zone from slotbase.public_tenant(${slug})`;
+  if (!tenant) throw notFound('Business');
+  return tenant;
+}
+
+const PUBLIC_BOOKING_COLUMNS = (b: string) => `
+  ${b}.code, ${b}.status, ${b}.service_id, ${b}.provider_id, ${b}.location_id, ${b}.session_id,
+  ${b}.starts_at, ${b}.ends_at, ${b}.party_size, ${b}.contact_name, ${b}.hold_expires_at`;
+
+interface PublicBookingRow {
+  code: string;
+  status: 'held' | 'pending' | 'confirmed' | 'completed' | 'no_show' | 'cancelled' | 'rejected' | 'expired';
+  service_id: string;
+  provider_id: string;
+  location_id: string;
+  session_id: string | null;
+  starts_at: Date;
+  ends_at: Date;
+  party_size: number;
+  contact_name: string;
+  hold_expires_at: Date | null;
+}
+
+const iso = (d: Date) => d.toISOString();
+const present = (b: PublicBookingRow) => ({
+  ...b,
+  starts_at: iso(b.starts_at),
+  ends_at: iso(b.ends_at),
+  hold_expires_at: b.hold_expires_at ? iso(b.hold_expires_at) : null,
+});
+
+/** The manage token from `?token=` or the X-Manage-Token header. */
+function manageToken(query: { token?: string | undefined }, header: string | undefined): string {
+  const token = query.token ?? header;
+  if (!token) throw notFound('Booking');
+  return token;
+}
+
+export const publicRouter = createRouter()
+  .openapi(listServices, async (c) => {
+    const { tenant } = c.req.valid('param');
+    const data = await withSession(c.var.deps.sql, c.var.caller, async (tx) => {
+      const t = await tenantBySlug(tx, tenant);
+      return tx<z.infer<typeof PublicService>[]>`select * from slotbase.public_services(${t.id})`;
+    });
+    return c.json({ data: [...data] }, 200);
+  })
+  .openapi(listLocations, async (c) => {
+    const { tenant } = c.req.valid('param');
+    const data = await withSession(c.var.deps.sql, c.var.caller, async (tx) => {
+      const t = await tenantBySlug(tx, tenant);
+      return tx<z.infer<typeof PublicLocation>[]>`select * from slotbase.public_locations(${t.id})`;
+    });
+    return c.json({ data: [...data] }, 200);
+  })
+  .openapi(listSlots, async (c) => {
+    const { tenant, service } = c.req.valid('param');
+    const q = c.req.valid('query');
+    const rows = await withSession(c.var.deps.sql, c.var.caller, async (tx) => {
+      const t = await tenantBySlug(tx, tenant);
+      const [svc] = await tx<{ id: string }[]>`
+        select id from slotbase.public_services(${t.id}) where id::text = ${service} or slug = ${service}`;
+      if (!svc) throw notFound('Service');
+      return tx<{ starts_at: Date; ends_at: Date; provider_id: string; location_id: string; session_id: string | null; seats_left: number | null; local_starts_at: string }[]>`
+        select starts_at, ends_at, provider_id, location_id, session_id, seats_left,
+               to_char(local_starts_at, 'YYYY-MM-DD"T"HH24:MI:SS') as local_starts_at
+        from slotbase.available_slots(${t.id}, ${svc.id}, ${q.from}, ${q.to}, ${q.provider ?? null}, ${q.location ?? null},
+                                      ${q.timezone ?? null}, ${q.party_size ?? 1})`;
+    });
+    const data = rows.map((r) => ({ ...r, starts_at: iso(r.starts_at), ends_at: iso(r.ends_at) }));
+    return c.json({ time_zone: q.timezone ?? null, data }, 200);
+  })
+  .openapi(createBooking, async (c) => {
+    const { tenant } = c.req.valid('param');
+    const body = c.req.valid('json');
+    const key = c.req.valid('header')['idempotency-key'] ?? null;
+    const receipt = await withSession(c.var.deps.sql, c.var.caller, async (tx) => {
+      const t = await tenantBySlug(tx, tenant);
+      const [r] = await tx<{ id: string; code: string; manage_token: string; status: 'held' | 'pending' | 'confirmed'; starts_at: Date; ends_at: Date; provider_id: string; location_id: string; session_id: string | null; party_size: number; hold_expires_at: Date | null }[]>`
+        select * from slotbase.create_booking(
+          p_tenant_id => ${t.id}, p_service_id => ${body.service_id}, p_starts_at => ${body.starts_at ?? null},
+          p_provider_id => ${body.provider_id ?? null}, p_location_id => ${body.location_id ?? null},
+          p_session_id => ${body.session_id ?? null}, p_party_size => ${body.party_size},
+          p_contact_name => ${body.contact.name}, p_contact_email => ${body.contact.email ?? null},
+          p_contact_phone => ${body.contact.phone ?? null}, p_notes => ${body.notes ?? null},
+          p_hold => ${body.hold}, p_idempotency_key => ${key})`;
+      return r!;
+    });
+    return c.json(
+      {
+        ...receipt,
+        starts_at: iso(receipt.starts_at),
+        ends_at: iso(receipt.ends_at),
+        hold_expires_at: receipt.hold_expires_at ? iso(receipt.hold_expires_at) : null,
+        manage_url: `/v1/public/bookings/${receipt.code}?token=${encodeURIComponent(receipt.manage_token)}`,
+      },
+      201,
+    );
+  })
+  .openapi(getBooking, async (c) => {
+    const { code } = c.req.valid('param');
+    const token = manageToken(c.req.valid('query'), c.req.header('x-manage-token'));
+    const [booking] = await withSession(c.var.deps.sql, c.var.caller, (tx) =>
+      tx.unsafe<PublicBookingRow[]>(`select ${PUBLIC_BOOKING_COLUMNS('b')} from slotbase.find_booking($1, $2) as b`, [code, token]),
+    );
+    return c.json(present(booking!), 200);
+  })
+  .openapi(rescheduleBooking, async (c) => {
+    const { code } = c.req.valid('param');
+    const token = manageToken(c.req.valid('query'), c.req.header('x-manage-token'));
+    const body = c.req.valid('json');
+    const [booking] = await withSession(c.var.deps.sql, c.var.caller, (tx) =>
+      tx.unsafe<PublicBookingRow[]>(
+        `select ${PUBLIC_BOOKING_COLUMNS('b')}
+         from slotbase.find_booking($1, $2) as f,
+              slotbase.reschedule_booking(f.id, p_starts_at => $3, p_provider_id => $4, p_session_id => $5, p_manage_token => $2) as b`,
+        [code, token, body.starts_at ?? null, body.provider_id ?? null, body.session_id ?? null],
+      ),
+    );
+    return c.json(present(booking!), 200);
+  })
+  .openapi(cancelBooking, async (c) => {
+    const { code } = c.req.valid('param');
+    const token = manageToken(c.req.valid('query'), c.req.header('x-manage-token'));
+    const [booking] = await withSession(c.var.deps.sql, c.var.caller, (tx) =>
+      tx.unsafe<PublicBookingRow[]>(
+        `select ${PUBLIC_BOOKING_COLUMNS('b')}
+         from slotbase.find_booking($1, $2) as f, slotbase.cancel_booking(f.id, 'cancelled by the booker', $2) as b`,
+        [code, token],
+      ),
+    );
+    return c.json(present(booking!), 200);
+  });

@@ -1,0 +1,188 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { jsonBody, jsonContent, problems, Timestamp, Uuid } from '../../openapi.ts';
+
+const TenantSlug = z.string().min(1).max(63).openapi({ param: { name: 'tenant', in: 'path' }, example: 'sunrise-clinic' });
+const Code = z
+  .string()
+  .regex(/^[Bb][Kk]-[0-9A-Za-z]{6,8}$/)
+  .openapi({ param: { name: 'code', in: 'path' }, example: 'BK-7F3K9QM' });
+
+export const PublicService = z
+  .object({
+    id: Uuid,
+    slug: z.string(),
+    name: z.string(),
+    description: z.string().nullable(),
+    kind: z.enum(['appointment', 'group']),
+    duration_minutes: z.number().int(),
+    max_party_size: z.number().int(),
+    requires_approval: z.boolean(),
+    price_cents: z.number().int().nullable(),
+    currency: z.string().nullable(),
+  })
+  .openapi('PublicService');
+
+export const PublicLocation = z
+  .object({ id: Uuid, name: z.string(), time_zone: z.string(), address: z.string().nullable() })
+  .openapi('PublicLocation');
+
+export const Slot = z
+  .object({
+    starts_at: Timestamp,
+    ends_at: Timestamp,
+    provider_id: Uuid,
+    location_id: Uuid,
+    session_id: Uuid.nullable(),
+    seats_left: z.number().int().nullable(),
+    local_starts_at: z.string().openapi({ example: '2027-03-01T10:00:00', description: 'Wall-clock start in the requested (or the location\'s) time zone' }),
+  })
+  .openapi('Slot');
+
+export const SlotList = z.object({ time_zone: z.string().nullable(), data: z.array(Slot) }).openapi('SlotList');
+
+export const SlotQuery = z.object({
+  from: Timestamp.openapi({ param: { name: 'from', in: 'query' } }),
+  to: Timestamp.openapi({ param: { name: 'to', in: 'query' } }),
+  timezone: z.string().max(64).optional().openapi({ param: { name: 'timezone', in: 'query' }, example: 'America/New_York' }),
+  provider: Uuid.optional().openapi({ param: { name: 'provider', in: 'query' } }),
+  location: Uuid.optional().openapi({ param: { name: 'location', in: 'query' } }),
+  party_size: z.coerce.number().int().min(1).max(1000).optional().openapi({ param: { name: 'party_size', in: 'query' } }),
+});
+
+export const PublicBookingRequest = z
+  .strictObject({
+    service_id: Uuid,
+    starts_at: Timestamp.optional().openapi({ description: 'Required for appointment services' }),
+    provider_id: Uuid.optional().openapi({ description: 'Omit for "any provider"' }),
+    location_id: Uuid.optional(),
+    session_id: Uuid.optional().openapi({ description: 'Required for group services' }),
+    party_size: z.number().int().min(1).max(1000).default(1),
+    contact: z.strictObject({
+      name: z.string().trim().min(1).max(200).openapi({ example: 'Ada Lovelace' }),
+      email: z.email().max(254).optional().openapi({ example: 'ada@example.com' }),
+      phone: z.string().regex(/^\+?[0-9 ()./-]{3,32}$/).optional().openapi({ example: '+49 30 1234567' }),
+    }),
+    notes: z.string().max(5000).optional(),
+    hold: z.boolean().default(false).openapi({ description: 'Create a held booking (pay-then-confirm); it expires unless confirmed' }),
+  })
+  .openapi('PublicBookingRequest');
+
+export const BookingReceipt = z
+  .object({
+    id: Uuid,
+    code: z.string().openapi({ example: 'BK-7F3K9QM' }),
+    manage_token: z.string().openapi({ description: 'Shown once: with the code it lets the booker view, reschedule or cancel' }),
+    status: z.enum(['held', 'pending', 'confirmed']),
+    starts_at: Timestamp,
+    ends_at: Timestamp,
+    provider_id: Uuid,
+    location_id: Uuid,
+    session_id: Uuid.nullable(),
+    party_size: z.number().int(),
+    hold_expires_at: Timestamp.nullable(),
+    manage_url: z.string().openapi({ example: '/v1/public/bookings/BK-7F3K9QM?token=…' }),
+  })
+  .openapi('BookingReceipt');
+
+export const PublicBooking = z
+  .object({
+    code: z.string(),
+    status: z.enum(['held', 'pending', 'confirmed', 'completed', 'no_show', 'cancelled', 'rejected', 'expired']),
+    service_id: Uuid,
+    provider_id: Uuid,
+    location_id: Uuid,
+    session_id: Uuid.nullable(),
+    starts_at: Timestamp,
+    ends_at: Timestamp,
+    party_size: z.number().int(),
+    contact_name: z.string(),
+    hold_expires_at: Timestamp.nullable(),
+  })
+  .openapi('PublicBooking');
+
+const ManageToken = z.object({
+  token: z.string().min(1).max(200).optional().openapi({ param: { name: 'token', in: 'query' }, description: 'The manage token (or send it as X-Manage-Token)' }),
+});
+
+export const RescheduleRequest = z
+  .strictObject({ starts_at: Timestamp.optional(), provider_id: Uuid.optional(), session_id: Uuid.optional() })
+  .openapi('PublicRescheduleRequest');
+export const CancelRequest = z.strictObject({ reason: z.string().max(1000).optional() }).openapi('PublicCancelRequest');
+
+export const listServices = createRoute({
+  method: 'get',
+  path: '/v1/public/{tenant}/services',
+  operationId: 'listPublicServices',
+  tags: ['Public booking'],
+  summary: 'Public services of a business',
+  request: { params: z.object({ tenant: TenantSlug }) },
+  responses: { 200: jsonContent(z.object({ data: z.array(PublicService) }), 'Services'), ...problems(401, 404) },
+});
+
+export const listLocations = createRoute({
+  method: 'get',
+  path: '/v1/public/{tenant}/locations',
+  operationId: 'listPublicLocations',
+  tags: ['Public booking'],
+  summary: 'Locations of a business',
+  request: { params: z.object({ tenant: TenantSlug }) },
+  responses: { 200: jsonContent(z.object({ data: z.array(PublicLocation) }), 'Locations'), ...problems(401, 404) },
+});
+
+export const listSlots = createRoute({
+  method: 'get',
+  path: '/v1/public/{tenant}/services/{service}/slots',
+  operationId: 'listPublicSlots',
+  tags: ['Public booking'],
+  summary: 'Free slots of a service in a time range (at most 100 days)',
+  request: {
+    params: z.object({ tenant: TenantSlug, service: z.string().min(1).max(63).openapi({ param: { name: 'service', in: 'path' }, description: 'Service id or slug' }) }),
+    query: SlotQuery,
+  },
+  responses: { 200: jsonContent(SlotList, 'Slots, earliest first'), ...problems(401, 404, 422) },
+});
+
+export const createBooking = createRoute({
+  method: 'post',
+  path: '/v1/public/{tenant}/bookings',
+  operationId: 'createPublicBooking',
+  tags: ['Public booking'],
+  summary: 'Book a slot as a guest (or signed-in customer)',
+  description: 'Send an `Idempotency-Key` header to make retries safe: the same key and body return the original booking.',
+  request: {
+    params: z.object({ tenant: TenantSlug }),
+    headers: z.object({ 'idempotency-key': z.string().min(1).max(255).optional().openapi({ description: 'Makes retries safe: the same key and body return the original booking' }) }),
+    body: jsonBody(PublicBookingRequest),
+  },
+  responses: { 201: jsonContent(BookingReceipt, 'Booked'), ...problems(400, 401, 404, 409, 413, 415, 422) },
+});
+
+export const getBooking = createRoute({
+  method: 'get',
+  path: '/v1/public/bookings/{code}',
+  operationId: 'getPublicBooking',
+  tags: ['Public booking'],
+  summary: 'View a booking with its code and manage token',
+  request: { params: z.object({ code: Code }), query: ManageToken },
+  responses: { 200: jsonContent(PublicBooking, 'The booking'), ...problems(401, 404, 422) },
+});
+
+export const rescheduleBooking = createRoute({
+  method: 'patch',
+  path: '/v1/public/bookings/{code}',
+  operationId: 'reschedulePublicBooking',
+  tags: ['Public booking'],
+  summary: 'Move a booking to another time (atomic: the old time is kept if the new one is taken)',
+  request: { params: z.object({ code: Code }), query: ManageToken, body: jsonBody(RescheduleRequest) },
+  responses: { 200: jsonContent(PublicBooking, 'Rescheduled'), ...problems(400, 401, 404, 409, 415, 422) },
+});
+
+export const cancelBooking = createRoute({
+  method: 'delete',
+  path: '/v1/public/bookings/{code}',
+  operationId: 'cancelPublicBooking',
+  tags: ['Public booking'],
+  summary: 'Cancel a booking',
+  request: { params: z.object({ code: Code }), query: ManageToken },
+  responses: { 200: jsonContent(PublicBooking, 'Cancelled'), ...problems(401, 404, 409, 422) },
+});

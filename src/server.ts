@@ -1,0 +1,46 @@
+import { serve, type ServerType } from '@hono/node-server';
+import postgres from 'postgres';
+import { createApp } from '#src/app.ts';
+import type { Config } from '#src/config.ts';
+import type { Logger } from '#src/lib/logger.ts';
+import { scryptHasher } from '#src/lib/passwords.ts';
+import { createTokenService } from '#src/lib/tokens.ts';
+
+export interface RunningServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Serves the API on Node: one postgres.js pool as slotbase_api, the Hono app, graceful close. */
+export async function startServer(options: {
+  config: Config;
+  logger: Logger;
+  apiDatabaseUrl: string;
+  jwtSecret: string;
+}): Promise<RunningServer> {
+  const { config, logger } = options;
+  const sql = postgres(options.apiDatabaseUrl, {
+    max: 20,
+    onnotice: () => {},
+    connection: { application_name: 'slotbase-api' },
+  });
+  const app = createApp({
+    sql,
+    tokens: createTokenService({ secret: options.jwtSecret, supabaseJwtSecret: config.SUPABASE_JWT_SECRET }),
+    passwords: scryptHasher,
+    logger,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+  });
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));
+  });
+  const url = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${config.PORT}`;
+  logger.info({ url }, 'API listening');
+  return {
+    url,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await sql.end({ timeout: 5 });
+    },
+  };
+}

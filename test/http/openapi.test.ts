@@ -1,0 +1,31 @@
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { OPENAPI_FILE, renderOpenApi } from '#src/cli/openapi.ts';
+
+describe('published OpenAPI document', () => {
+  it('openapi/openapi.json is exactly what the code defines (run `npm run openapi` after changing routes)', async () => {
+    expect(await readFile(OPENAPI_FILE, 'utf8')).toBe(renderOpenApi());
+  });
+
+  it('every operation has an operationId, a summary, a tag, and documents its problem responses', () => {
+    const doc = JSON.parse(renderOpenApi()) as {
+      openapi: string;
+      paths: Record<string, Record<string, { operationId?: string; summary?: string; tags?: string[]; responses: Record<string, { content?: Record<string, unknown> }> }>>;
+    };
+    expect(doc.openapi).toBe('3.1.0');
+    const ids = new Set<string>();
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        const where = `${method.toUpperCase()} ${path}`;
+        expect(op.operationId, where).toBeTruthy();
+        expect(ids.has(op.operationId!), `${where}: duplicate operationId`).toBe(false);
+        ids.add(op.operationId!);
+        expect(op.summary, where).toBeTruthy();
+        expect(op.tags?.length, where).toBeGreaterThan(0);
+        const errors = Object.entries(op.responses).filter(([status]) => Number(status) >= 400);
+        expect(errors.length, `${where} documents no error response`).toBeGreaterThan(0);
+        for (const [status, response] of errors) expect(Object.keys(response.content ?? {}), `${where} ${status}`).toEqual(['application/problem+json']);
+      }
+    }
+  });
+});
