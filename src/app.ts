@@ -90,6 +90,7 @@ export const openApiInfo = {
       'Multi-tenant appointment scheduling where PostgreSQL guarantees no double booking, no oversold seats and no cross-tenant reads. ' +
       'Every error is application/problem+json (RFC 9457) with a stable `code`.',
     license: { name: 'MIT', identifier: 'MIT' },
+    contact: { name: 'Slotbase', url: 'https://github.com/slotbase/slotbase' },
   },
   servers: [{ url: '/', description: 'This server' }],
   tags: [

@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { OPENAPI_FILE, renderOpenApi } from '#src/cli/openapi.ts';
 
@@ -28,4 +30,15 @@ describe('published OpenAPI document', () => {
       }
     }
   });
+
+  it('passes the spectral:oas ruleset with no errors', async () => {
+    const result = await promisify(execFile)(
+      process.execPath,
+      ['node_modules/@stoplight/spectral-cli/dist/index.js', 'lint', OPENAPI_FILE, '--ruleset', '.spectral.yaml', '--fail-severity', 'error', '--format', 'json', '--quiet'],
+      { maxBuffer: 10 * 1024 * 1024 },
+    ).catch((e: { stdout?: string; code?: number }) => ({ stdout: e.stdout ?? '', failed: e.code }));
+    const findings = JSON.parse(result.stdout || '[]') as { severity: number; code: string; path: string[] }[];
+    expect(findings.filter((f) => f.severity === 0).map((f) => `${f.code} at ${f.path.join('.')}`)).toEqual([]);
+    expect('failed' in result ? result.failed : 0).toBe(0);
+  }, 60_000);
 });
