@@ -560,7 +560,8 @@ $$;
 
 -- Public functions -------------------------------------------------------------------------------
 
--- why: what a booker may book, in one set-based query per call. security definer: it must see
+-- why: what a booker may book, in one set-based query per call. The horizon counts 24-hour days
+-- (max_advance_days × 24 h), so it does not depend on the session's time zone. security definer: it must see
 -- other people's claims to hide taken slots, and returns only free times.
 create function slotbase.available_slots(
   p_tenant_id uuid,
@@ -619,7 +620,7 @@ begin
     where se.tenant_id = p_tenant_id and se.service_id = p_service_id and se.status = 'scheduled'
       and se.starts_at >= p_from and se.starts_at < p_to
       and se.starts_at >= pg_catalog.now() + make_interval(mins => v_service.min_notice_minutes)
-      and se.starts_at < pg_catalog.now() + make_interval(days => v_service.max_advance_days)
+      and se.starts_at < pg_catalog.now() + make_interval(hours => 24 * v_service.max_advance_days)
       and se.capacity - se.seats_taken >= greatest(p_party_size, 1)
       and (p_provider_id is null or se.provider_id = p_provider_id)
       and (p_location_id is null or se.location_id = p_location_id)
@@ -633,11 +634,11 @@ begin
   from slotbase_private.slot_candidates(
          p_tenant_id, p_service_id,
          greatest(p_from, pg_catalog.now() + make_interval(mins => v_service.min_notice_minutes)),
-         least(p_to, pg_catalog.now() + make_interval(days => v_service.max_advance_days)),
+         least(p_to, pg_catalog.now() + make_interval(hours => 24 * v_service.max_advance_days)),
          p_provider_id, p_location_id, true) as c
   join slotbase.locations as l on l.tenant_id = p_tenant_id and l.id = c.location_id
   where greatest(p_from, pg_catalog.now() + make_interval(mins => v_service.min_notice_minutes))
-        < least(p_to, pg_catalog.now() + make_interval(days => v_service.max_advance_days))
+        < least(p_to, pg_catalog.now() + make_interval(hours => 24 * v_service.max_advance_days))
   order by c.starts_at, c.provider_id;
 end
 $$;
@@ -781,7 +782,7 @@ begin
     if not v_staff and v_session.starts_at < pg_catalog.now() + make_interval(mins => v_service.min_notice_minutes) then
       raise exception 'too late to book this session' using errcode = 'SBLAT';
     end if;
-    if v_session.starts_at >= pg_catalog.now() + make_interval(days => v_service.max_advance_days) then
+    if v_session.starts_at >= pg_catalog.now() + make_interval(hours => 24 * v_service.max_advance_days) then
       raise exception 'too early to book this session' using errcode = 'SBEAR';
     end if;
     update slotbase.sessions set seats_taken = seats_taken + p_party_size
@@ -811,7 +812,7 @@ begin
   end if;
   v_start := p_starts_at;
   v_end := p_starts_at + make_interval(mins => v_service.duration_minutes);
-  if v_start >= pg_catalog.now() + make_interval(days => v_service.max_advance_days) then
+  if v_start >= pg_catalog.now() + make_interval(hours => 24 * v_service.max_advance_days) then
     raise exception 'too early to book this time' using errcode = 'SBEAR';
   end if;
   if p_provider_id is not null and not exists (
@@ -1088,7 +1089,7 @@ begin
   if not v_staff and v_start < pg_catalog.now() + make_interval(mins => v_service.min_notice_minutes) then
     raise exception 'too late to book this time' using errcode = 'SBLAT';
   end if;
-  if v_start >= pg_catalog.now() + make_interval(days => v_service.max_advance_days) then
+  if v_start >= pg_catalog.now() + make_interval(hours => 24 * v_service.max_advance_days) then
     raise exception 'too early to book this time' using errcode = 'SBEAR';
   end if;
   v_provider := coalesce(p_provider_id, v_booking.provider_id);
