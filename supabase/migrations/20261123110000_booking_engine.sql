@@ -729,6 +729,7 @@ declare
   v_resources uuid[];
   v_provider uuid;
   v_location uuid;
+  v_locations bigint;
   v_status text;
   v_id uuid := gen_random_uuid();
 begin
@@ -826,20 +827,17 @@ begin
     raise exception 'location not found' using errcode = 'SBNF1';
   end if;
 
-  select array_agg(c.provider_id order by c.provider_id), min(c.location_id::text)::uuid
-  into v_candidates, v_location
+  -- One pass over the grid gives the candidate providers and where they work at that time.
+  select array_agg(c.provider_id order by c.provider_id), min(c.location_id::text)::uuid, count(distinct c.location_id)
+  into v_candidates, v_location, v_locations
   from slotbase_private.slot_candidates(p_tenant_id, p_service_id, v_start, v_start + interval '1 microsecond',
                                         p_provider_id, p_location_id, false) as c
   where c.starts_at = v_start;
   if v_candidates is null then
     raise exception 'this time is outside the service''s availability' using errcode = 'SBOUT';
   end if;
-  if p_location_id is null and exists (
-    select 1 from slotbase_private.slot_candidates(p_tenant_id, p_service_id, v_start, v_start + interval '1 microsecond',
-                                                   p_provider_id, null, false) as c
-    where c.starts_at = v_start and c.location_id <> v_location
-  ) then
-    -- The chosen provider(s) work at several locations at that time: the booker must say which.
+  if v_locations > 1 then
+    -- The candidate providers work at several locations at that time: the booker must say which.
     raise exception 'choose a location' using errcode = 'SBVAL', hint = 'location_id';
   end if;
   v_staff := slotbase_private.is_staff_of(p_tenant_id, v_location);
