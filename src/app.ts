@@ -9,8 +9,13 @@ import { ANON } from '#src/db/session.ts';
 import type { AppDeps, AppEnv } from '#src/http/env.ts';
 import { problemResponse, ProblemError, toProblem } from '#src/http/problem.ts';
 import { authRouter } from '#src/http/routes/auth/index.ts';
+import { bookingsRouter } from '#src/http/routes/bookings/index.ts';
+import { catalogRouter } from '#src/http/routes/catalog/index.ts';
+import { membersRouter } from '#src/http/routes/members/index.ts';
 import { publicRouter } from '#src/http/routes/public/index.ts';
+import { sessionsRouter } from '#src/http/routes/sessions/index.ts';
 import { systemRouter } from '#src/http/routes/system/index.ts';
+import { tenantRouter } from '#src/http/routes/tenant/index.ts';
 
 export const API_VERSION = '0.1.0';
 
@@ -61,6 +66,11 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/', systemRouter);
   app.route('/', authRouter);
   app.route('/', publicRouter);
+  app.route('/', bookingsRouter);
+  app.route('/', sessionsRouter);
+  app.route('/', tenantRouter);
+  app.route('/', catalogRouter);
+  app.route('/', membersRouter);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',
@@ -97,6 +107,11 @@ export const openApiInfo = {
     { name: 'System', description: 'Health and readiness' },
     { name: 'Auth', description: 'Sign-up, login, token refresh' },
     { name: 'Public booking', description: 'What a business\'s customers use: no account needed' },
+    { name: 'Bookings', description: 'Staff: the bookings of your tenant, their lifecycle and audit trail' },
+    { name: 'Sessions', description: 'Staff: scheduled sessions of group services, with seats' },
+    { name: 'Tenant', description: 'Staff: the business itself (name, time zone, locale, settings)' },
+    { name: 'Catalog', description: 'Staff: locations, providers, resources, services and when they work' },
+    { name: 'Members', description: 'Staff: who belongs to the tenant, with which role and location' },
   ],
 };
 

@@ -228,7 +228,9 @@ create policy delete_admin on slotbase.locations for delete to authenticated
     and (select slotbase.current_member_location_id()) is null
   );
 comment on policy delete_admin on slotbase.locations is 'Tenant-wide owners and admins hard-delete unused locations (foreign keys protect used ones).';
-grant select, insert, update, delete on slotbase.locations to authenticated;
+grant select, delete on slotbase.locations to authenticated;
+grant insert (tenant_id, id, name, time_zone, address, phone) on slotbase.locations to authenticated;
+grant update (name, time_zone, address, phone, deleted_at) on slotbase.locations to authenticated;
 
 -- memberships: members see colleagues in their scope; owners/admins manage them, and only
 -- owners make owners. A scoped admin manages only members of their own location.

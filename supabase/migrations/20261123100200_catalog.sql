@@ -385,7 +385,8 @@ create policy delete_admin on slotbase.service_providers for delete to authentic
     and exists (select 1 from slotbase.providers as p where p.tenant_id = service_providers.tenant_id and p.id = service_providers.provider_id)
   );
 comment on policy delete_admin on slotbase.service_providers is 'Owners and admins detach providers they can see.';
-grant select, insert, delete on slotbase.service_providers to authenticated;
+grant select, delete on slotbase.service_providers to authenticated;
+grant insert (tenant_id, service_id, provider_id) on slotbase.service_providers to authenticated;
 
 create policy select_member on slotbase.service_resources for select to authenticated
   using (tenant_id = (select slotbase.current_tenant_id()) and (select slotbase.current_member_role()) is not null);
@@ -404,7 +405,8 @@ create policy delete_admin on slotbase.service_resources for delete to authentic
     and exists (select 1 from slotbase.resources as r where r.tenant_id = service_resources.tenant_id and r.id = service_resources.resource_id)
   );
 comment on policy delete_admin on slotbase.service_resources is 'Owners and admins detach resources they can see.';
-grant select, insert, delete on slotbase.service_resources to authenticated;
+grant select, delete on slotbase.service_resources to authenticated;
+grant insert (tenant_id, service_id, resource_id) on slotbase.service_resources to authenticated;
 
 -- availability_rules and date_overrides: scoped by their location. Writers: owners/admins in
 -- scope, or the provider themselves.

@@ -1045,6 +1045,9 @@ begin
   v_staff := slotbase_private.is_staff_of(v_booking.tenant_id, v_booking.location_id);
 
   if v_service.kind = 'group' then
+    if p_session_id is null then
+      raise exception 'a session is required for a group service' using errcode = 'SBVAL', hint = 'session_id';
+    end if;
     select * into v_session from slotbase.sessions
     where tenant_id = v_booking.tenant_id and id = p_session_id and service_id = v_service.id and status = 'scheduled';
     if not found then
@@ -1204,6 +1207,9 @@ begin
   where tenant_id = slotbase.current_tenant_id() and id = p_session_id;
   if not found or slotbase.current_member_role() not in ('owner', 'admin') or not slotbase.can_see_location(v_session.location_id) then
     raise exception 'session not found' using errcode = 'SBNF1';
+  end if;
+  if v_session.status = 'cancelled' then
+    raise exception 'this session is already cancelled' using errcode = 'SBTRN';
   end if;
   perform 1 from slotbase.bookings
   where tenant_id = v_session.tenant_id and session_id = v_session.id and status in ('held', 'pending', 'confirmed')

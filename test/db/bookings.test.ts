@@ -221,6 +221,8 @@ describe('booking engine', () => {
     expect(b!.status).toBe('cancelled');
     const claims = await db().queryAs(c.owner, 'select 1 from slotbase.booking_claims where session_id = $1 and is_active', [session!.id]);
     expect(claims).toEqual([]);
+    await expectSqlState(db().queryAs(c.owner, 'select slotbase.cancel_session($1)', [session!.id]), 'SBTRN');
+    await expectSqlState(db().queryAs(anon, 'select slotbase.reschedule_booking($1, p_manage_token => $2)', [r.id, r.manage_token]), 'SBTRN');
   });
 
   it('bad input raises a stable code and writes nothing', async () => {

@@ -74,6 +74,19 @@ describe('catalog guard', () => {
     expect(granted).toEqual([]);
   });
 
+  it('callers can never write tenant_id on update, nor created_at or updated_at at all', async () => {
+    const writable = await db().query<{ name: string }>(`
+      select c.relname || '.' || a.attname || ' (' || p.priv || ')' as name
+      from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+      cross join (values ('insert'), ('update')) as p(priv)
+      where n.nspname = 'slotbase' and c.relkind = 'r'
+        and (a.attname in ('created_at', 'updated_at') or (a.attname = 'tenant_id' and p.priv = 'update'))
+        and has_column_privilege('authenticated', c.oid, a.attname, p.priv)
+      order by 1`);
+    expect(writable.map((r) => r.name)).toEqual([]);
+  });
+
   it('every tenant-owned table leads its primary key with tenant_id (Citus-ready, DESIGN §11)', async () => {
     const bad = await db().query<{ name: string }>(`
       select c.relname as name
