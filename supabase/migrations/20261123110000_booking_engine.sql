@@ -920,8 +920,11 @@ begin
   ) then
     return v_booking;
   end if;
+  -- A registered customer acts on their own bookings; a token that names a tenant limits that
+  -- to the tenant (a member acting in tenant A cannot reach their own booking at tenant B).
   select * into v_booking from slotbase.bookings
-  where id = p_booking_id and customer_user_id = slotbase.current_user_id() and deleted_at is null;
+  where id = p_booking_id and customer_user_id = slotbase.current_user_id() and deleted_at is null
+    and (v_tenant is null or tenant_id = v_tenant);
   if found and p_action in ('cancel', 'reschedule') then
     return v_booking;
   end if;

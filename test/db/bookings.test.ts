@@ -434,6 +434,9 @@ describe('booking engine', () => {
     await book(db(), anon, c, { startsAt: await at(db(), 3, '11:00') });
     const seen = await db().queryAs<{ id: string }>(customer, 'select id from slotbase.bookings');
     expect(seen).toEqual([{ id: mine.id }]);
+    // Acting in another tenant (a claim naming it), the customer cannot reach this booking.
+    const elsewhere = await createClinic(db());
+    await expectSqlState(db().queryAs({ ...customer, tenantId: elsewhere.tenantId }, 'select slotbase.cancel_booking($1)', [mine.id]), 'SBNF1');
     const [cancelled] = await db().queryAs<{ status: string }>(customer, 'select (slotbase.cancel_booking($1)).status', [mine.id]);
     expect(cancelled!.status).toBe('cancelled');
   });
