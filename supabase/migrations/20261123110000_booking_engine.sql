@@ -435,25 +435,36 @@ as $$
     from provider_time as pt cross join svc
     where not exists (select 1 from needs) or exists (select 1 from needs as n where n.location_id = pt.location_id)
   )
-  -- Starts are generated only inside free ranges (free time is working time minus blocked time,
-  -- so one working range always contains a free range). A slot up to 7 days after the start of
+  -- Starts are generated only inside free ranges. A slot up to 7 days after the start of
   -- its working range is on that range's grid: working time is computed from 8 days back, so
   -- that start is always seen, whatever the query range. Later slots of longer ranges (a 24/7
   -- schedule has no start to see) are on a fixed grid aligned to the Unix epoch.
-  select g.s as starts_at, pf.provider_id, pf.location_id
-  from provider_free as pf
+  select g.s as starts_at, fr.provider_id, fr.location_id
+  from (
+    -- Free ranges with the start of the working range that contains each (free time is working
+    -- time minus blocked time, so one always does): both streams sorted by lower bound, the latest
+    -- working-range start at or before a free range's start is its anchor. O(n log n), where
+    -- looking the range up per free range was O(n·m).
+    select x.provider_id, x.location_id, x.needs_resources_here, x.rng,
+           max(x.lo) filter (where x.is_work) over (partition by x.provider_id, x.location_id order by x.lo, x.is_work desc rows unbounded preceding) as anchor,
+           x.is_work
+    from (
+      select pf.provider_id, pf.location_id, pf.needs_resources_here, w.rng, lower(w.rng) as lo, true as is_work
+      from provider_free as pf cross join lateral unnest(pf.work) as w(rng)
+      union all
+      select pf.provider_id, pf.location_id, pf.needs_resources_here, f.rng, lower(f.rng), false
+      from provider_free as pf cross join lateral unnest(pf.free) as f(rng)
+      where upper(f.rng) > p_from and lower(f.rng) < p_to
+    ) as x
+  ) as fr
   cross join svc
-  cross join lateral unnest(pf.free) as f(rng)
   cross join lateral (
-    select lower(w.rng) as anchor from unnest(pf.work) as w(rng) where w.rng @> f.rng limit 1
-  ) as w
-  cross join lateral (
-    select greatest(lower(f.rng), p_from) as first_start, least(upper(f.rng) - svc.dur, p_to) as last_start,
-           w.anchor + interval '7 days' as anchor_until
+    select greatest(lower(fr.rng), p_from) as first_start, least(upper(fr.rng) - svc.dur, p_to) as last_start,
+           fr.anchor + interval '7 days' as anchor_until
   ) as b
   cross join lateral (
     select x.s from generate_series(
-      w.anchor + svc.step * ceil(extract(epoch from b.first_start - w.anchor) / extract(epoch from svc.step)),
+      fr.anchor + svc.step * ceil(extract(epoch from b.first_start - fr.anchor) / extract(epoch from svc.step)),
       least(b.last_start, b.anchor_until),
       svc.step) as x(s)
     union all
@@ -462,10 +473,10 @@ as $$
       b.last_start,
       svc.step) as x(s)
   ) as g
-  where g.s < p_to
-    and (not pf.needs_resources_here or not exists (
+  where not fr.is_work and g.s < p_to
+    and (not fr.needs_resources_here or not exists (
       select 1 from resource_free as rf
-      where rf.location_id = pf.location_id and not rf.free @> tstzrange(g.s, g.s + svc.dur)
+      where rf.location_id = fr.location_id and not rf.free @> tstzrange(g.s, g.s + svc.dur)
     ))
 $$;
 
