@@ -517,10 +517,12 @@ as $$
   )
 $$;
 
--- why: every writer of claims locks the subjects it may claim, in one global order (by key),
--- before touching the exclusion constraint: concurrent bookers of one subject queue instead
--- of deadlocking on each other's uncommitted index entries (DESIGN §12).
-create function slotbase_private.lock_subjects(p_tenant_id uuid, p_subject_ids uuid[])
+-- why: every writer of claims first locks what it may claim, in one global order (by key):
+-- concurrent bookers of overlapping times queue instead of deadlocking on each other's
+-- uncommitted exclusion-index entries (DESIGN §12). A lock covers one subject for one hour
+-- (Unix-epoch hours the busy range touches), so bookings of one provider at different hours do
+-- not wait for each other; any two overlapping claims share at least one hour, hence one lock.
+create function slotbase_private.lock_subjects(p_tenant_id uuid, p_subject_ids uuid[], p_busy tstzrange)
 returns void
 language sql
 volatile
@@ -528,8 +530,10 @@ set search_path = ''
 as $$
   select count(pg_catalog.pg_advisory_xact_lock(k.key))::int * 0
   from (
-    select distinct hashtextextended(p_tenant_id::text || ':' || s.id::text, 0) as key
-    from unnest(p_subject_ids) as s(id)
+    select distinct hashtextextended(p_tenant_id::text || ':' || s.id::text || ':' || h.hour::text, 0) as key
+    from unnest(p_subject_ids) as s(id),
+         generate_series(floor(extract(epoch from lower(p_busy)) / 3600)::bigint,
+                         floor((extract(epoch from upper(p_busy)) - 0.000001) / 3600)::bigint) as h(hour)
     order by 1
   ) as k
 $$;
@@ -567,6 +571,26 @@ as $$
   from slotbase.service_resources as sr
   join slotbase.resources as r on r.tenant_id = sr.tenant_id and r.id = sr.resource_id and r.deleted_at is null
   where sr.tenant_id = p_tenant_id and sr.service_id = p_service_id and r.location_id = p_location_id
+$$;
+
+-- why: a cheap, lock-free look before queueing: true when every candidate provider, or any
+-- required resource, has an overlapping claim that is not an expired hold.
+create function slotbase_private.visibly_taken(p_tenant_id uuid, p_providers uuid[], p_resources uuid[], p_busy tstzrange)
+returns boolean
+language sql
+stable
+set search_path = ''
+as $$
+  with live as (
+    select c.subject_id
+    from slotbase.booking_claims as c
+    left join slotbase.bookings as b on b.tenant_id = c.tenant_id and b.id = c.booking_id
+    where c.tenant_id = p_tenant_id and c.subject_id = any (p_providers || p_resources) and c.is_active
+      and c.ends_at > lower(p_busy) and c.starts_at < upper(p_busy)
+      and not (b.status = 'held' and b.hold_expires_at <= pg_catalog.now())
+  )
+  select (select count(distinct l.subject_id) from live as l where l.subject_id = any (p_providers)) = cardinality(p_providers)
+      or exists (select 1 from live as l where l.subject_id = any (p_resources))
 $$;
 
 -- why: insert the claims of an appointment: its provider and each required resource, all in one
@@ -876,7 +900,13 @@ begin
   v_resources := slotbase_private.required_resources(p_tenant_id, p_service_id, v_location);
   v_busy := tstzrange(v_start - make_interval(mins => v_service.buffer_before_minutes),
                       v_end + make_interval(mins => v_service.buffer_after_minutes));
-  perform slotbase_private.lock_subjects(p_tenant_id, v_candidates || v_resources);
+  -- Fail fast, before queueing on any lock, when the time is visibly taken: every candidate
+  -- provider (or a required resource) has an overlapping live claim. Expired holds do not count
+  -- (they are swept below). Only the check under the locks decides that a booking succeeds.
+  if slotbase_private.visibly_taken(p_tenant_id, v_candidates, v_resources, v_busy) then
+    raise exception 'this time was just taken' using errcode = 'SBTAK';
+  end if;
+  perform slotbase_private.lock_subjects(p_tenant_id, v_candidates || v_resources, v_busy);
   perform slotbase_private.expire_overlapping_holds(p_tenant_id, v_candidates || v_resources, lower(v_busy), upper(v_busy));
 
   -- Under the locks, claims of these subjects cannot change: pick the fairest free provider.
@@ -1066,7 +1096,6 @@ declare
   v_provider uuid;
   v_location uuid;
   v_resources uuid[];
-  v_old_subjects uuid[];
 begin
   if v_booking.status not in ('held', 'pending', 'confirmed') then
     raise exception 'only an active booking can be rescheduled' using errcode = 'SBTRN';
@@ -1142,12 +1171,9 @@ begin
   end if;
 
   v_resources := slotbase_private.required_resources(v_booking.tenant_id, v_service.id, v_location);
-  select coalesce(array_agg(c.subject_id), '{}') into v_old_subjects
-  from slotbase.booking_claims as c
-  where c.tenant_id = v_booking.tenant_id and c.booking_id = v_booking.id and c.is_active;
   v_busy := tstzrange(v_start - make_interval(mins => v_service.buffer_before_minutes),
                       v_end + make_interval(mins => v_service.buffer_after_minutes));
-  perform slotbase_private.lock_subjects(v_booking.tenant_id, v_old_subjects || v_provider || v_resources);
+  perform slotbase_private.lock_subjects(v_booking.tenant_id, v_provider || v_resources, v_busy);
   -- Subject locks first, then the row (the order every booking path uses), then re-check it.
   select * into v_booking from slotbase.bookings where tenant_id = v_booking.tenant_id and id = v_booking.id for update;
   if v_booking.status not in ('held', 'pending', 'confirmed') then
@@ -1306,17 +1332,18 @@ set search_path = ''
 as $$
 declare
   v_service slotbase.services;
+  v_busy tstzrange;
 begin
   select * into v_service from slotbase.services where tenant_id = new.tenant_id and id = new.service_id;
   if tg_op = 'INSERT' then
     if v_service.kind <> 'group' then
       raise exception 'sessions belong to group services' using errcode = 'SBVAL', hint = 'service_id';
     end if;
-    perform slotbase_private.lock_subjects(new.tenant_id, array[new.provider_id]);
+    v_busy := tstzrange(new.starts_at - make_interval(mins => v_service.buffer_before_minutes),
+                        new.ends_at + make_interval(mins => v_service.buffer_after_minutes));
+    perform slotbase_private.lock_subjects(new.tenant_id, array[new.provider_id], v_busy);
     insert into slotbase.booking_claims (tenant_id, session_id, subject_id, subject_kind, busy)
-    values (new.tenant_id, new.id, new.provider_id, 'provider',
-            tstzrange(new.starts_at - make_interval(mins => v_service.buffer_before_minutes),
-                      new.ends_at + make_interval(mins => v_service.buffer_after_minutes)));
+    values (new.tenant_id, new.id, new.provider_id, 'provider', v_busy);
   elsif new.status = 'cancelled' and old.status = 'scheduled' then
     update slotbase.booking_claims set is_active = false where tenant_id = new.tenant_id and session_id = new.id;
     update slotbase.bookings set status = 'cancelled', status_reason = 'session cancelled'
