@@ -1357,8 +1357,9 @@ $$;
 create trigger _200_claim_provider after insert or update of status on slotbase.sessions
   for each row execute function slotbase_private.tg_sessions__claim_provider();
 
--- why: staff give a session its start; its end follows from the service's duration unless given.
-create function slotbase_private.tg_sessions__default_end()
+-- why: staff give a session its start; its end follows from the service's duration unless
+-- given, and its provider must be one who offers the service.
+create function slotbase_private.tg_sessions__prepare()
 returns trigger
 language plpgsql
 security definer
@@ -1369,11 +1370,17 @@ begin
     select new.starts_at + make_interval(mins => s.duration_minutes) into new.ends_at
     from slotbase.services as s where s.tenant_id = new.tenant_id and s.id = new.service_id;
   end if;
+  if not exists (
+    select 1 from slotbase.service_providers as sp
+    where sp.tenant_id = new.tenant_id and sp.service_id = new.service_id and sp.provider_id = new.provider_id
+  ) then
+    raise exception 'this provider does not offer the service' using errcode = 'SBVAL', hint = 'provider_id';
+  end if;
   return new;
 end
 $$;
-create trigger _100_default_end before insert on slotbase.sessions
-  for each row execute function slotbase_private.tg_sessions__default_end();
+create trigger _100_prepare before insert on slotbase.sessions
+  for each row execute function slotbase_private.tg_sessions__prepare();
 
 -- why: the lifecycle is enforced on the table itself, so no path (function, direct SQL with
 -- the owner's rights, future code) can make an illegal transition.

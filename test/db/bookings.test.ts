@@ -196,6 +196,17 @@ describe('booking engine', () => {
     );
   });
 
+  it('a session\'s provider must offer the service (SBVAL)', async () => {
+    const c = await createClinic(db(), { kind: 'group' });
+    const outsider = await createProvider(db(), c.tenantId, { locationId: c.locationId });
+    const e = await expectSqlState(
+      db().queryAs(c.owner, `insert into slotbase.sessions (tenant_id, service_id, provider_id, location_id, starts_at, capacity)
+        values ($1, $2, $3, $4, now() + interval '5 days', 8)`, [c.tenantId, c.serviceId, outsider.id, c.locationId]),
+      'SBVAL',
+    );
+    expect((e as { hint?: string }).hint).toBe('provider_id');
+  });
+
   it('a session without an end lasts the service\'s duration', async () => {
     const c = await createClinic(db(), { kind: 'group', durationMinutes: 45 });
     const [session] = await db().queryAs<{ minutes: number }>(
