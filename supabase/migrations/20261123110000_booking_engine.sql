@@ -1336,8 +1336,16 @@ declare
 begin
   select * into v_service from slotbase.services where tenant_id = new.tenant_id and id = new.service_id;
   if tg_op = 'INSERT' then
+    -- Checked after the insert (so after RLS has accepted the row): a member of another tenant
+    -- gets 42501 from the policy and learns nothing about this tenant's services.
     if v_service.kind <> 'group' then
       raise exception 'sessions belong to group services' using errcode = 'SBVAL', hint = 'service_id';
+    end if;
+    if not exists (
+      select 1 from slotbase.service_providers as sp
+      where sp.tenant_id = new.tenant_id and sp.service_id = new.service_id and sp.provider_id = new.provider_id
+    ) then
+      raise exception 'this provider does not offer the service' using errcode = 'SBVAL', hint = 'provider_id';
     end if;
     v_busy := tstzrange(new.starts_at - make_interval(mins => v_service.buffer_before_minutes),
                         new.ends_at + make_interval(mins => v_service.buffer_after_minutes));
@@ -1357,8 +1365,7 @@ $$;
 create trigger _200_claim_provider after insert or update of status on slotbase.sessions
   for each row execute function slotbase_private.tg_sessions__claim_provider();
 
--- why: staff give a session its start; its end follows from the service's duration unless
--- given, and its provider must be one who offers the service.
+-- why: staff give a session its start; its end follows from the service's duration unless given.
 create function slotbase_private.tg_sessions__prepare()
 returns trigger
 language plpgsql
@@ -1369,12 +1376,6 @@ begin
   if new.ends_at is null then
     select new.starts_at + make_interval(mins => s.duration_minutes) into new.ends_at
     from slotbase.services as s where s.tenant_id = new.tenant_id and s.id = new.service_id;
-  end if;
-  if not exists (
-    select 1 from slotbase.service_providers as sp
-    where sp.tenant_id = new.tenant_id and sp.service_id = new.service_id and sp.provider_id = new.provider_id
-  ) then
-    raise exception 'this provider does not offer the service' using errcode = 'SBVAL', hint = 'provider_id';
   end if;
   return new;
 end
