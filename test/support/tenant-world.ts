@@ -48,6 +48,7 @@ export async function createTenantWorld(db: Queryable): Promise<TenantWorld> {
   );
   // A group session next week and one booking in it, made through the booking function as the owner.
   const group = await createService(db, tenant.id, { kind: 'group', defaultCapacity: 10, maxPartySize: 4 });
+  await linkProvider(db, tenant.id, group.id, provider.id);
   const [session] = await db.query<{ id: string }>(
     `insert into slotbase.sessions (tenant_id, service_id, provider_id, location_id, starts_at, ends_at, capacity)
      values ($1, $2, $3, $4, date_trunc('hour', now()) + interval '7 days', date_trunc('hour', now()) + interval '7 days 1 hour', 10) returning id`,
