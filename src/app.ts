@@ -7,11 +7,17 @@ import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import { ANON } from '#src/db/session.ts';
 import type { AppDeps, AppEnv } from '#src/http/env.ts';
+import { authenticateApiKey, enforceApiKeyScopes, isApiKey } from '#src/http/auth.ts';
 import { problemResponse, ProblemError, toProblem } from '#src/http/problem.ts';
+import { rateLimit } from '#src/http/rate-limit.ts';
 import { authRouter } from '#src/http/routes/auth/index.ts';
 import { bookingsRouter } from '#src/http/routes/bookings/index.ts';
 import { catalogRouter } from '#src/http/routes/catalog/index.ts';
 import { membersRouter } from '#src/http/routes/members/index.ts';
+import { apiKeysRouter } from '#src/http/routes/api-keys/index.ts';
+import { analyticsRouter } from '#src/http/routes/analytics/index.ts';
+import { customersRouter } from '#src/http/routes/customers/index.ts';
+import { meRouter } from '#src/http/routes/me/index.ts';
 import { publicRouter } from '#src/http/routes/public/index.ts';
 import { sessionsRouter } from '#src/http/routes/sessions/index.ts';
 import { systemRouter } from '#src/http/routes/system/index.ts';
@@ -47,21 +53,40 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     }),
   );
   // A JSON body with another Content-Type is refused by the validator (415 unsupported_media_type).
-  // Bearer tokens (Slotbase's own, or a configured Supabase project's) make the caller authenticated.
+  // Bearer tokens (Slotbase's own, or a configured Supabase project's) make the caller authenticated;
+  // so does an API key (`Bearer sb_live_…` or `X-API-Key`), as its tenant's service member. A
+  // credential that fails is answered 401 only after the rate limiter has counted the request.
   app.use(async (c, next) => {
     const header = c.req.header('authorization');
-    if (header) {
-      const match = /^Bearer\s+(\S+)$/i.exec(header);
-      if (!match) throw new ProblemError(401, 'unauthenticated', 'Use Authorization: Bearer <token>');
-      try {
-        const claims = await deps.tokens.verifyAccess(match[1]!);
-        c.set('caller', { role: 'authenticated', userId: claims.sub, tenantId: claims.tenant_id });
-      } catch {
-        throw new ProblemError(401, 'invalid_token', 'The access token is invalid or expired');
+    const apiKey = c.req.header('x-api-key');
+    try {
+      if (header) {
+        const match = /^Bearer\s+(\S+)$/i.exec(header);
+        if (!match) throw new ProblemError(401, 'unauthenticated', 'Use Authorization: Bearer <token>');
+        if (isApiKey(match[1]!)) c.set('caller', await authenticateApiKey(deps.sql, match[1]!));
+        else {
+          const claims = await deps.tokens.verifyAccess(match[1]!).catch(() => {
+            throw new ProblemError(401, 'invalid_token', 'The access token is invalid or expired');
+          });
+          // A customer session never acts in a tenant; its kind travels in the claims (requireMember: 403).
+          c.set('caller', claims.kind === 'customer'
+            ? { role: 'authenticated', userId: claims.sub, claims: { kind: 'customer' } }
+            : { role: 'authenticated', userId: claims.sub, tenantId: claims.tenant_id });
+        }
+      } else if (apiKey) {
+        c.set('caller', await authenticateApiKey(deps.sql, apiKey));
       }
+    } catch (error) {
+      c.set('authError', error);
     }
     await next();
   });
+  if (deps.rateLimit !== false) app.use(rateLimit(deps.rateLimit));
+  app.use(async (c, next) => {
+    if (c.var.authError) throw c.var.authError;
+    await next();
+  });
+  app.use(enforceApiKeyScopes);
 
   app.route('/', systemRouter);
   app.route('/', authRouter);
@@ -71,12 +96,25 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/', tenantRouter);
   app.route('/', catalogRouter);
   app.route('/', membersRouter);
+  app.route('/', apiKeysRouter);
+  app.route('/', customersRouter);
+  app.route('/', meRouter);
+  app.route('/', analyticsRouter);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',
     scheme: 'bearer',
     bearerFormat: 'JWT',
-    description: 'Access token from /v1/signup, /v1/auth/login or /v1/auth/refresh',
+    description: 'Access token from /v1/signup, /v1/auth/login or /v1/auth/refresh (an API key `sb_live_…` is accepted here too)',
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-API-Key',
+    description:
+      'An API key (`sb_live_…`) from POST /v1/api-keys, also accepted as `Authorization: Bearer sb_live_…`. It acts as its tenant\'s service member ' +
+      'under the same row-level security, limited to its scopes: `bookings|catalog|members` + `:read` (GET) or `:write`, or `*`. ' +
+      'A call outside them is 403 `insufficient_scope`.',
   });
   app.doc31('/openapi.json', openApiInfo);
   app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'Slotbase API' }));
@@ -112,6 +150,10 @@ export const openApiInfo = {
     { name: 'Tenant', description: 'Staff: the business itself (name, time zone, locale, settings)' },
     { name: 'Catalog', description: 'Staff: locations, providers, resources, services and when they work' },
     { name: 'Members', description: 'Staff: who belongs to the tenant, with which role and location' },
+    { name: 'API keys', description: 'Owners and admins: keys for third-party integrations, scoped, revocable' },
+    { name: 'Customers', description: 'Customer accounts on a business\'s booking page, and staff\'s view of who booked' },
+    { name: 'Me', description: 'The signed-in user: profile, and their own bookings as a customer' },
+    { name: 'Analytics', description: 'Owners and admins: bookings by day and status, utilization, no-show and cancellation rates' },
   ],
 };
 

@@ -29,6 +29,11 @@ const ConfigSchema = z.object({
   /** Accept a Supabase project's Auth access tokens too (its JWT secret). */
   SUPABASE_JWT_SECRET: z.string().min(32).optional(),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10_000_000).default(65_536),
+  /** Behind a reverse proxy that sets X-Forwarded-For: rate-limit anonymous callers by its first hop. */
+  TRUST_PROXY: z.enum(['true', 'false'], 'must be true or false').default('false').transform((v) => v === 'true'),
+  /** Token-bucket budgets: anonymous callers per client address, signed-in members and API keys each. */
+  RATE_LIMIT_PUBLIC_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(120),
+  RATE_LIMIT_AUTHENTICATED_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

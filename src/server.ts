@@ -1,4 +1,5 @@
 import { serve, type ServerType } from '@hono/node-server';
+import { getConnInfo } from '@hono/node-server/conninfo';
 import postgres from 'postgres';
 import { createApp } from '#src/app.ts';
 import type { Config } from '#src/config.ts';
@@ -30,6 +31,12 @@ export async function startServer(options: {
     passwords: scryptHasher,
     logger,
     bodyLimit: config.BODY_LIMIT_BYTES,
+    rateLimit: {
+      public: { limit: config.RATE_LIMIT_PUBLIC_PER_MINUTE, windowSeconds: 60 },
+      authenticated: { limit: config.RATE_LIMIT_AUTHENTICATED_PER_MINUTE, windowSeconds: 60 },
+      trustProxy: config.TRUST_PROXY,
+      clientAddress: (c) => getConnInfo(c).remote.address,
+    },
   });
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));

@@ -1,5 +1,6 @@
 import type postgres from 'postgres';
 import { z } from '@hono/zod-openapi';
+import { base64UrlToText, textToBase64Url } from '#src/lib/base64url.ts';
 import { ProblemError } from './problem.ts';
 
 /**
@@ -40,11 +41,11 @@ export function present<T>(row: Record<string, unknown>): T {
 }
 
 /** The opaque page cursor: base64url of the last row's id. */
-export const encodeCursor = (id: string) => Buffer.from(id, 'utf8').toString('base64url');
+export const encodeCursor = (id: string) => textToBase64Url(id);
 
 function decodeCursor(cursor: string): string {
-  const id = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!z.uuid().safeParse(id).success) throw invalidCursor();
+  const id = base64UrlToText(cursor);
+  if (id === undefined || !z.uuid().safeParse(id).success) throw invalidCursor();
   return id;
 }
 

@@ -3,6 +3,7 @@ import type { Caller } from '#src/db/session.ts';
 import type { Logger } from '#src/lib/logger.ts';
 import type { PasswordHasher } from '#src/lib/passwords.ts';
 import type { TokenService } from '#src/lib/tokens.ts';
+import type { RateLimitOptions } from './rate-limit.ts';
 
 /** What createApp needs; the same app runs under Node or in a Supabase Edge Function. */
 export interface AppDeps {
@@ -14,6 +15,8 @@ export interface AppDeps {
   /** Largest accepted request body, in bytes. */
   bodyLimit?: number;
   refreshTtlSeconds?: number;
+  /** Token-bucket rate limits (src/http/rate-limit.ts); default 120/min public, 600/min signed in. `false` turns them off. */
+  rateLimit?: RateLimitOptions | false;
 }
 
 export interface AppEnv {
@@ -21,5 +24,7 @@ export interface AppEnv {
     deps: AppDeps;
     requestId: string;
     caller: Caller;
+    /** A credential that failed to verify: thrown once the rate limiter has counted the request. */
+    authError?: unknown;
   };
 }

@@ -15,14 +15,20 @@ const DESCRIPTIONS: Record<number, string> = {
   503: 'Temporarily unavailable',
 };
 
-/** The problem+json responses an operation documents, by status. */
+/** The problem+json responses an operation documents, by status (429 and 500 always: every route is rate-limited). */
 export function problems(...statuses: number[]) {
   return Object.fromEntries(
-    [...new Set([...statuses, 500])].map((status) => [
+    [...new Set([...statuses, 429, 500])].map((status) => [
       status,
       { description: DESCRIPTIONS[status] ?? 'Error', content: { 'application/problem+json': { schema: ProblemSchema } } },
     ]),
   ) as Record<number, { description: string; content: { 'application/problem+json': { schema: typeof ProblemSchema } } }>;
+}
+
+/** The responses of an operation the rate limiter exempts (liveness and readiness probes): no 429. */
+export function withoutRateLimit<T extends Record<number, unknown>>(responses: T): Omit<T, 429> {
+  const { 429: _limited, ...rest } = responses;
+  return rest;
 }
 
 export const jsonContent = <T extends z.ZodType>(schema: T, description: string) => ({

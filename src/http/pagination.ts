@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { base64UrlToText, textToBase64Url } from '#src/lib/base64url.ts';
 
 /**
  * Keyset pagination on (starts_at, id). The cursor is opaque to clients: base64url of the last
@@ -13,12 +14,12 @@ export interface Cursor {
 const CursorKey = z.tuple([z.iso.datetime({ offset: true }), z.uuid()]);
 
 export function encodeCursor(key: Cursor): string {
-  return Buffer.from(JSON.stringify([key.at, key.id])).toString('base64url');
+  return textToBase64Url(JSON.stringify([key.at, key.id]));
 }
 
 export function decodeCursor(cursor: string): Cursor | undefined {
   try {
-    const parsed = CursorKey.safeParse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+    const parsed = CursorKey.safeParse(JSON.parse(base64UrlToText(cursor) ?? ''));
     return parsed.success ? { at: parsed.data[0], id: parsed.data[1] } : undefined;
   } catch {
     return undefined;

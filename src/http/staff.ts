@@ -15,8 +15,11 @@ export const memberOnly = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
-/** Spread into createRoute: the member check and the documented bearer requirement. */
-export const staffOnly = { middleware: [memberOnly], security: [{ bearerAuth: [] }] };
+/** Spread into createRoute: the member check and the documented requirement (a token, or an API key with the scope). */
+export const staffOnly = { middleware: [memberOnly], security: [{ bearerAuth: [] }, { apiKey: [] }] as Record<string, string[]>[] };
+
+/** Like staffOnly, for routes API keys may never call (key management itself). */
+export const peopleOnly = { middleware: [memberOnly], security: [{ bearerAuth: [] }] };
 
 export const IdParam = z.object({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) });
 

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 
 /** Memory-hard password hashing (scrypt, N=2^15, r=8, p=1: 32 MiB per hash). Format: scrypt$N$r$p$salt$hash. */

@@ -1,14 +1,19 @@
 import { SignJWT, jwtVerify, type JWTPayload } from 'jose';
 
-/** What an access token says: the user, the tenant the request acts in, and its role claim. */
+/**
+ * What an access token says: the user, the tenant the request acts in, and its role claim.
+ * `kind: 'customer'` marks a customer session: it never carries a tenant_id, so it has no member
+ * rights anywhere; RLS gives it only its own bookings.
+ */
 export interface AccessClaims extends JWTPayload {
   sub: string;
   tenant_id?: string;
   role: 'authenticated';
+  kind?: 'customer';
 }
 
 export interface TokenService {
-  signAccess(claims: { sub: string; tenant_id?: string }): Promise<{ token: string; expiresIn: number }>;
+  signAccess(claims: { sub: string; tenant_id?: string; kind?: 'customer' }): Promise<{ token: string; expiresIn: number }>;
   /** Verifies our own tokens and, when configured, a Supabase project's. Throws on anything invalid. */
   verifyAccess(token: string): Promise<AccessClaims>;
 }
@@ -29,7 +34,12 @@ export function createTokenService(config: TokenConfig): TokenService {
   const ttl = config.accessTtlSeconds ?? 900;
   return {
     async signAccess(claims) {
-      const token = await new SignJWT({ role: 'authenticated', ...(claims.tenant_id ? { tenant_id: claims.tenant_id } : {}) })
+      if (claims.kind === 'customer' && claims.tenant_id) throw new Error('a customer token never carries a tenant');
+      const token = await new SignJWT({
+        role: 'authenticated',
+        ...(claims.tenant_id ? { tenant_id: claims.tenant_id } : {}),
+        ...(claims.kind ? { kind: claims.kind } : {}),
+      })
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
         .setSubject(claims.sub)
         .setIssuer(issuer)

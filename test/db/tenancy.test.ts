@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { anon, expectSqlState, useTestDb, type Principal, type Queryable } from '../support/db.ts';
 import { addMember, createLocation, createProvider, createResource, createUser, addRule } from '../support/factories.ts';
@@ -54,6 +55,11 @@ const inserts: Record<string, Probe> = {
     `insert into slotbase.booking_events (tenant_id, booking_id, to_status) values ($1, $2, 'cancelled')`,
     [t, w.bookingId],
   ],
+  // Keys are issued and revoked only by create_api_key / revoke_api_key: no caller may write the table.
+  api_keys: (t, w) => [
+    `insert into slotbase.api_keys (tenant_id, name, key_prefix, scopes, service_user_id) values ($1, 'x', 'sb_live_abcd', '{*}', $2)`,
+    [t, w.viewer.userId],
+  ],
 };
 
 /** A column each role may update per table (so the update reaches RLS rather than a grant error). */
@@ -72,6 +78,7 @@ const updatable: Record<string, string | null> = {
   bookings: null,
   booking_claims: null,
   booking_events: null,
+  api_keys: null,
 };
 
 /** A fingerprint of everything tenant `w` owns, read by its own owner (only the columns callers may select). */
@@ -117,6 +124,7 @@ describe('tenant isolation', () => {
   beforeAll(async () => {
     a = await createTenantWorld(db());
     b = await createTenantWorld(db());
+    for (const w of [a, b]) await db().queryAs(w.owner, `select slotbase.create_api_key('probe', '{*}', 'viewer', null, $1, 'sb_live_abcd')`, [randomBytes(32)]);
     tables = await tenantOwnedTables(db());
   });
 

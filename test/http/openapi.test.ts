@@ -1,13 +1,24 @@
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import openapiTS, { astToString, COMMENT_HEADER, type OpenAPI3 } from 'openapi-typescript';
 import { describe, expect, it } from 'vitest';
 import { OPENAPI_FILE, renderOpenApi } from '#src/cli/openapi.ts';
+
+const TYPES_FILE = fileURLToPath(new URL('../support/api-types.d.ts', import.meta.url));
 
 describe('published OpenAPI document', () => {
   it('openapi/openapi.json is exactly what the code defines (run `npm run openapi` after changing routes)', async () => {
     expect(await readFile(OPENAPI_FILE, 'utf8')).toBe(renderOpenApi());
   });
+
+  it('test/support/api-types.d.ts is exactly what openapi-typescript makes of openapi/openapi.json (run `npm run openapi`)', async () => {
+    // The same input and options as the `openapi` script: defaults do not make request properties required.
+    const spec = JSON.parse(await readFile(OPENAPI_FILE, 'utf8')) as OpenAPI3;
+    const nodes = await openapiTS(spec, { defaultNonNullable: false, silent: true });
+    expect(await readFile(TYPES_FILE, 'utf8')).toBe(`${COMMENT_HEADER}${astToString(nodes)}`);
+  }, 30_000);
 
   it('every operation has an operationId, a summary, a tag, and documents its problem responses', () => {
     const doc = JSON.parse(renderOpenApi()) as {

@@ -1,6 +1,7 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { createApp } from '#src/app.ts';
+import type { AppDeps } from '#src/http/env.ts';
 import { createLogger } from '#src/lib/logger.ts';
 import { scryptHasher } from '#src/lib/passwords.ts';
 import { createTokenService, type TokenService } from '#src/lib/tokens.ts';
@@ -21,7 +22,7 @@ export interface TestApi {
  * The app against this file's database, connected as the API's own login role (slotbase_api),
  * exactly as in production: never superuser, never BYPASSRLS.
  */
-export function useApi(): () => TestApi {
+export function useApi(overrides: Partial<AppDeps> = {}): () => TestApi {
   const getDb = useTestDb();
   let api: TestApi | undefined;
   let sql: postgres.Sql | undefined;
@@ -31,7 +32,7 @@ export function useApi(): () => TestApi {
     url.password = inject('apiPassword');
     sql = postgres(url.toString(), { max: 8, onnotice: () => {} });
     const tokens = createTokenService({ secret: TEST_JWT_SECRET, supabaseJwtSecret: TEST_SUPABASE_JWT_SECRET });
-    const app = createApp({ sql, tokens, passwords: scryptHasher, logger: createLogger('silent'), bodyLimit: 64 * 1024 });
+    const app = createApp({ sql, tokens, passwords: scryptHasher, logger: createLogger('silent'), bodyLimit: 64 * 1024, ...overrides });
     const request: TestApi['request'] = async (method, path, options = {}) =>
       app.request(path, {
         method,

@@ -1,8 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { jsonBody, jsonContent, problems, Uuid } from '../../openapi.ts';
 
-const Email = z.email().max(254).openapi({ example: 'owner@clinic.example' });
-const Password = z.string().min(10).max(200).openapi({ example: 'correct horse battery staple' });
+export const Email = z.email().max(254).openapi({ example: 'owner@clinic.example' });
+export const Password = z.string().min(10).max(200).openapi({ example: 'correct horse battery staple' });
 const Slug = z
   .string()
   .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'lowercase letters, digits and dashes')
@@ -15,6 +15,9 @@ export const TenantSummary = z
 export const Session = z
   .object({
     token_type: z.literal('Bearer'),
+    kind: z.enum(['staff', 'customer']).openapi({
+      description: '`customer`: a customer account\'s session (its token never acts in a tenant; `tenant` is null and `tenants` empty)',
+    }),
     access_token: z.string().openapi({ description: 'Short-lived JWT for the Authorization header' }),
     expires_in: z.number().int().openapi({ example: 900 }),
     refresh_token: z.string().openapi({ description: 'Single-use; exchange at /v1/auth/refresh for a new pair' }),

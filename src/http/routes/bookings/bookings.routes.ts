@@ -45,7 +45,7 @@ export const BookingEvent = z
     at: Timestamp,
     actor_user_id: Uuid.nullable(),
     actor_role: z.string().nullable().openapi({ example: 'receptionist', description: 'Member role, `anon`/`authenticated` for bookers, `system` for the worker' }),
-    from_status: BookingStatus.nullable(),
+    from_status: z.union([BookingStatus, z.null()]).openapi({ description: 'null for the event that created the booking' }),
     to_status: BookingStatus,
     changes: z.record(z.string(), z.unknown()).openapi({ example: { reason: 'doctor ill' } }),
   })

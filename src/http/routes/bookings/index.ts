@@ -20,13 +20,13 @@ import {
 } from './bookings.routes.ts';
 
 /** What staff read of a booking: explicit columns, never manage_token_hash or request_hash. */
-const BOOKING_COLUMNS = [
+export const BOOKING_COLUMNS = [
   'id', 'code', 'status', 'source', 'service_id', 'provider_id', 'location_id', 'session_id', 'customer_user_id',
   'contact_name', 'contact_email', 'contact_phone', 'party_size', 'starts_at', 'ends_at', 'notes', 'hold_expires_at',
   'status_reason', 'created_by', 'created_at', 'updated_at',
 ];
 
-interface BookingRow {
+export interface BookingRow {
   id: string;
   code: string;
   status: (typeof BOOKING_STATUSES)[number];

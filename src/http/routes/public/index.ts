@@ -50,6 +50,18 @@ const present = (b: PublicBookingRow) => ({
   hold_expires_at: b.hold_expires_at ? iso(b.hold_expires_at) : null,
 });
 
+/** The signed-in caller's profile as booking contact (their own users row, read under RLS). */
+async function profileContact(tx: postgres.TransactionSql): Promise<{ name: string; email: string | null; phone: string | null }> {
+  const [me] = await tx<{ display_name: string | null; email: string; phone: string | null }[]>`
+    select display_name, email, phone from slotbase.users where id = slotbase.current_user_id()`;
+  if (!me?.display_name) {
+    throw new ProblemError(422, 'validation_failed', 'The request is not valid', undefined, [
+      { field: 'contact.name', message: 'Your profile has no name: send contact, or set display_name at PATCH /v1/me', code: 'invalid_type' },
+    ]);
+  }
+  return { name: me.display_name, email: me.email, phone: me.phone };
+}
+
 /** The manage token from `?token=` or the X-Manage-Token header. */
 function manageToken(query: { token?: string | undefined }, header: string | undefined): string {
   const token = query.token ?? header;
@@ -95,15 +107,22 @@ export const publicRouter = createRouter()
     const { tenant } = c.req.valid('param');
     const body = c.req.valid('json');
     const key = c.req.valid('header')['idempotency-key'] ?? null;
+    // Only a signed-in caller may leave out the contact: their profile fills it.
+    if (!body.contact && c.var.caller.role !== 'authenticated') {
+      throw new ProblemError(422, 'validation_failed', 'The request is not valid', undefined, [
+        { field: 'contact', message: 'Required unless you are signed in', code: 'invalid_type' },
+      ]);
+    }
     const receipt = await withSession(c.var.deps.sql, c.var.caller, async (tx) => {
       const t = await tenantBySlug(tx, tenant);
+      const contact = body.contact ?? (await profileContact(tx));
       const [r] = await tx<{ id: string; code: string; manage_token: string; status: 'held' | 'pending' | 'confirmed'; starts_at: Date; ends_at: Date; provider_id: string; location_id: string; session_id: string | null; party_size: number; hold_expires_at: Date | null }[]>`
         select * from slotbase.create_booking(
           p_tenant_id => ${t.id}, p_service_id => ${body.service_id}, p_starts_at => ${body.starts_at ?? null},
           p_provider_id => ${body.provider_id ?? null}, p_location_id => ${body.location_id ?? null},
           p_session_id => ${body.session_id ?? null}, p_party_size => ${body.party_size},
-          p_contact_name => ${body.contact.name}, p_contact_email => ${body.contact.email ?? null},
-          p_contact_phone => ${body.contact.phone ?? null}, p_notes => ${body.notes ?? null},
+          p_contact_name => ${contact.name}, p_contact_email => ${contact.email ?? null},
+          p_contact_phone => ${contact.phone ?? null}, p_notes => ${body.notes ?? null},
           p_hold => ${body.hold}, p_idempotency_key => ${key})`;
       return r!;
     });

@@ -57,11 +57,14 @@ export const PublicBookingRequest = z
     location_id: Uuid.optional(),
     session_id: Uuid.optional().openapi({ description: 'Required for group services' }),
     party_size: z.number().int().min(1).max(1000).default(1),
-    contact: z.strictObject({
-      name: z.string().trim().min(1).max(200).openapi({ example: 'Ada Lovelace' }),
-      email: z.email().max(254).optional().openapi({ example: 'ada@example.com' }),
-      phone: z.string().regex(/^\+?[0-9 ()./-]{3,32}$/).optional().openapi({ example: '+49 30 1234567' }),
-    }),
+    contact: z
+      .strictObject({
+        name: z.string().trim().min(1).max(200).openapi({ example: 'Ada Lovelace' }),
+        email: z.email().max(254).optional().openapi({ example: 'ada@example.com' }),
+        phone: z.string().regex(/^\+?[0-9 ()./-]{3,32}$/).optional().openapi({ example: '+49 30 1234567' }),
+      })
+      .optional()
+      .openapi({ description: 'Required, unless you are signed in: then your profile (name, email, phone) is used' }),
     notes: z.string().max(5000).optional(),
     hold: z.boolean().default(false).openapi({ description: 'Create a held booking (pay-then-confirm); it expires unless confirmed' }),
   })

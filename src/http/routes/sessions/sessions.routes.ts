@@ -19,7 +19,7 @@ export const Session = z
     created_at: Timestamp,
     updated_at: Timestamp,
   })
-  .openapi('Session');
+  .openapi('GroupSession');
 
 export const SessionList = z
   .object({ data: z.array(Session), next_cursor: z.string().nullable().openapi({ description: 'Pass as `cursor` for the next page; null on the last page' }) })

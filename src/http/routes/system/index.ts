@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { createRouter } from '../../create-router.ts';
-import { jsonContent, problems } from '../../openapi.ts';
+import { jsonContent, problems, withoutRateLimit } from '../../openapi.ts';
 import { ProblemError } from '../../problem.ts';
 
 const Health = z.object({ status: z.literal('ok') }).openapi('Health');
@@ -11,7 +11,7 @@ const health = createRoute({
   operationId: 'getHealth',
   tags: ['System'],
   summary: 'Liveness: the process is up',
-  responses: { 200: jsonContent(Health, 'The process is up'), ...problems() },
+  responses: { 200: jsonContent(Health, 'The process is up'), ...withoutRateLimit(problems()) },
 });
 
 const ready = createRoute({
@@ -20,7 +20,7 @@ const ready = createRoute({
   operationId: 'getReady',
   tags: ['System'],
   summary: 'Readiness: the database answers',
-  responses: { 200: jsonContent(Health, 'Ready to serve'), ...problems(503) },
+  responses: { 200: jsonContent(Health, 'Ready to serve'), ...withoutRateLimit(problems(503)) },
 });
 
 export const systemRouter = createRouter()

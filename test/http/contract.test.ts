@@ -1,0 +1,358 @@
+import { describe, expect, it } from 'vitest';
+import { uniq } from '../support/factories.ts';
+import { useApi } from '../support/http.ts';
+import { loadSpec, matchOperation, operationsOf, responseValidator } from '../support/openapi-spec.ts';
+import { utc } from '../support/staff-world.ts';
+
+/**
+ * The API keeps the promises of the COMMITTED openapi/openapi.json: a realistic run through every
+ * operation, where each response's status must be documented for its operation and its body must
+ * validate against the schema documented for that (operation, status, content type). The last
+ * test fails when some operation of the spec was never exercised with a success status.
+ */
+
+const spec = loadSpec();
+const validatorFor = responseValidator(spec);
+
+interface Seen {
+  statuses: Set<number>;
+}
+const coverage = new Map<string, Seen>(operationsOf(spec).map((o) => [o.label, { statuses: new Set<number>() }]));
+
+type Body = Record<string, unknown> & { id: string; code: string; data: (Record<string, unknown> & { id: string })[] };
+
+describe('responses match the committed OpenAPI document', () => {
+  const api = useApi();
+  /** What the current test saw that the spec does not allow; asserted empty at the end of each test. */
+  let violations: string[] = [];
+
+  /**
+   * One request through app.request: records the operation and status, validates the response
+   * against the spec, and checks the status is the one the scenario expects.
+   */
+  async function call(
+    expected: number,
+    method: string,
+    path: string,
+    options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+  ): Promise<Body> {
+    const res = await api().request(method, path, options);
+    const text = await res.text();
+    const where = `${method} ${path} → ${res.status}`;
+    expect(res.status, `${where}: ${text}`).toBe(expected);
+    const op = matchOperation(spec, method, path);
+    if (!op) {
+      violations.push(`${where}: no operation in the spec`);
+      return {} as Body;
+    }
+    coverage.get(op.label)!.statuses.add(res.status);
+    const contentType = (res.headers.get('content-type') ?? '').split(';')[0]!.trim();
+    const validate = validatorFor(op, res.status, contentType);
+    if (validate === 'undocumented-status') violations.push(`${where}: status ${res.status} is not documented for ${op.op.operationId}`);
+    else if (validate === 'undocumented-content-type') violations.push(`${where}: content type "${contentType}" is not documented for ${op.op.operationId} ${res.status}`);
+    else if (validate === 'no-content') {
+      if (text !== '') violations.push(`${where}: documented without content, but the body is ${text}`);
+    } else {
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        violations.push(`${where}: body is not JSON: ${text.slice(0, 200)}`);
+      }
+      if (body !== undefined && !validate(body)) {
+        violations.push(`${where}: body does not match ${op.op.operationId} ${res.status} ${contentType}: ${JSON.stringify(validate.errors)}`);
+      }
+      return body as Body;
+    }
+    return {} as Body;
+  }
+
+  const withContract = (name: string, fn: () => Promise<void>) =>
+    it(name, async () => {
+      violations = [];
+      await fn();
+      expect(violations).toEqual([]);
+    });
+
+  /** A new business: its owner's session. */
+  async function signup() {
+    const slug = uniq('clinic-');
+    const email = `${uniq('owner-')}@example.test`;
+    const password = 'correct horse battery staple';
+    const session = await call(201, 'POST', '/v1/signup', {
+      body: { email, password, name: 'Olga Owner', tenant: { slug, name: 'Sunrise Clinic', time_zone: 'Europe/Berlin' } },
+    });
+    return { slug, email, password, token: session.access_token as string, refresh: session.refresh_token as string, tenantId: (session.tenant as { id: string }).id };
+  }
+
+  /** A clinic open around the clock: a location, a provider with hours every day, an appointment service and a group service. */
+  async function clinic() {
+    const owner = await signup();
+    const t = owner.token;
+    const location = await call(201, 'POST', '/v1/locations', { token: t, body: { name: 'Mitte', time_zone: 'Europe/Berlin', address: 'Hauptstr. 1', phone: '+49 30 1234567' } });
+    const provider = await call(201, 'POST', '/v1/providers', { token: t, body: { name: 'Dr. Weiss', location_id: location.id, email: 'weiss@clinic.example' } });
+    for (let weekday = 1; weekday <= 7; weekday++) {
+      await call(201, 'POST', `/v1/providers/${provider.id}/availability-rules`, {
+        token: t, body: { location_id: location.id, weekday, start_time: '00:00', end_time: '24:00' },
+      });
+    }
+    const service = await call(201, 'POST', '/v1/services', { token: t, body: { slug: 'checkup', name: 'Check-up', duration_minutes: 30, max_advance_days: 365 } });
+    await call(204, 'POST', `/v1/services/${service.id}/providers/${provider.id}`, { token: t });
+    const group = await call(201, 'POST', '/v1/services', {
+      token: t, body: { slug: 'yoga', name: 'Yoga', kind: 'group', duration_minutes: 60, max_party_size: 4, default_capacity: 6, max_advance_days: 365 },
+    });
+    await call(204, 'POST', `/v1/services/${group.id}/providers/${provider.id}`, { token: t });
+    return { owner, t, location, provider, service, group };
+  }
+
+  withContract('system: health and readiness', async () => {
+    await call(200, 'GET', '/health');
+    await call(200, 'GET', '/ready');
+  });
+
+  withContract('auth: sign up, log in, refresh, log out, and their errors', async () => {
+    const owner = await signup();
+    await call(409, 'POST', '/v1/signup', {
+      body: { email: `${uniq('other-')}@example.test`, password: owner.password, tenant: { slug: owner.slug, name: 'Copy', time_zone: 'Europe/Berlin' } },
+    });
+    await call(422, 'POST', '/v1/signup', { body: { email: 'not-an-email', password: 'short', tenant: { slug: 'Bad Slug', name: '', time_zone: 'Europe/Berlin' } } });
+    await call(400, 'POST', '/v1/signup', { body: '{"email": ', headers: { 'content-type': 'application/json' } });
+    await call(415, 'POST', '/v1/signup', { body: 'email=a', headers: { 'content-type': 'text/plain' } });
+    await call(413, 'POST', '/v1/signup', { body: { email: 'a@example.test', password: 'x'.repeat(70_000), tenant: {} } });
+    const login = await call(200, 'POST', '/v1/auth/login', { body: { email: owner.email, password: owner.password, tenant: owner.slug } });
+    await call(401, 'POST', '/v1/auth/login', { body: { email: owner.email, password: 'wrong password!' } });
+    await call(422, 'POST', '/v1/auth/login', { body: { email: owner.email } });
+    const refreshed = await call(200, 'POST', '/v1/auth/refresh', { body: { refresh_token: login.refresh_token } });
+    await call(401, 'POST', '/v1/auth/refresh', { body: { refresh_token: login.refresh_token } }); // reused: ends every session
+    await call(422, 'POST', '/v1/auth/refresh', { body: {} });
+    await call(204, 'POST', '/v1/auth/logout', { body: { refresh_token: refreshed.refresh_token } });
+    await call(204, 'POST', '/v1/auth/logout', { body: { refresh_token: owner.refresh } });
+  });
+
+  withContract('tenant and catalog: read, create, change, delete, link; 401, 403, 404, 409, 422', async () => {
+    const { owner, t, location, provider, service } = await clinic();
+    await call(200, 'GET', '/v1/tenant', { token: t });
+    await call(401, 'GET', '/v1/tenant');
+    await call(401, 'GET', '/v1/locations', { token: 'not-a-jwt' });
+    await call(200, 'PATCH', '/v1/tenant', { token: t, body: { name: 'Sunrise Clinic Berlin', locale: 'de-DE', settings: { reminder_offsets_minutes: [60] } } });
+    await call(422, 'PATCH', '/v1/tenant', { token: t, body: { time_zone: 'Mars/Olympus' } });
+
+    const viewer = await call(201, 'POST', '/v1/members', { token: t, body: { email: `${uniq('viewer-')}@example.test`, role: 'viewer' } });
+    const viewerToken = (await api().tokens.signAccess({ sub: viewer.user_id as string, tenant_id: owner.tenantId })).token;
+
+    await call(200, 'GET', '/v1/locations?limit=1', { token: t });
+    await call(200, 'GET', `/v1/locations/${location.id}`, { token: t });
+    await call(200, 'PATCH', `/v1/locations/${location.id}`, { token: t, body: { address: null } });
+    await call(403, 'PATCH', `/v1/locations/${location.id}`, { token: viewerToken, body: { name: 'Mine now' } });
+    await call(403, 'POST', '/v1/locations', { token: viewerToken, body: { name: 'Nope', time_zone: 'Europe/Berlin' } });
+    await call(422, 'POST', '/v1/locations', { token: t, body: { name: 'Nowhere', time_zone: 'Not/AZone' } });
+    await call(404, 'GET', '/v1/locations/00000000-0000-4000-8000-000000000000', { token: t });
+    await call(422, 'GET', '/v1/locations/not-a-uuid', { token: t });
+    const spare = await call(201, 'POST', '/v1/locations', { token: t, body: { name: 'Spare', time_zone: 'Europe/Berlin' } });
+    await call(403, 'DELETE', `/v1/locations/${spare.id}`, { token: viewerToken });
+    await call(204, 'DELETE', `/v1/locations/${spare.id}`, { token: t });
+    await call(404, 'DELETE', `/v1/locations/${spare.id}`, { token: t });
+    await call(200, 'GET', '/v1/locations?include_deleted=true', { token: t });
+
+    await call(200, 'GET', '/v1/providers', { token: t });
+    await call(200, 'GET', `/v1/providers/${provider.id}`, { token: t });
+    await call(200, 'PATCH', `/v1/providers/${provider.id}`, { token: t, body: { phone: '+49 30 7654321' } });
+    const locum = await call(201, 'POST', '/v1/providers', { token: t, body: { name: 'Dr. Locum' } });
+    await call(204, 'DELETE', `/v1/providers/${locum.id}`, { token: t });
+
+    const room = await call(201, 'POST', '/v1/resources', { token: t, body: { location_id: location.id, name: 'Room 1', kind: 'room' } });
+    await call(200, 'GET', '/v1/resources', { token: t });
+    await call(200, 'GET', `/v1/resources/${room.id}`, { token: t });
+    await call(200, 'PATCH', `/v1/resources/${room.id}`, { token: t, body: { name: 'Room 1a' } });
+    await call(422, 'POST', '/v1/resources', { token: t, body: { location_id: location.id, name: 'Ghost room', kind: 'spaceship' } });
+
+    await call(200, 'GET', '/v1/services', { token: t });
+    await call(200, 'GET', `/v1/services/${service.id}`, { token: t });
+    await call(200, 'PATCH', `/v1/services/${service.id}`, { token: t, body: { price_cents: 4500, currency: 'EUR' } });
+    await call(409, 'POST', '/v1/services', { token: t, body: { slug: 'checkup', name: 'Again', duration_minutes: 30 } });
+    await call(204, 'POST', `/v1/services/${service.id}/resources/${room.id}`, { token: t });
+    await call(204, 'DELETE', `/v1/services/${service.id}/resources/${room.id}`, { token: t });
+    await call(404, 'DELETE', `/v1/services/${service.id}/resources/${room.id}`, { token: t });
+    await call(204, 'DELETE', `/v1/services/${service.id}/providers/${provider.id}`, { token: t });
+    await call(204, 'POST', `/v1/services/${service.id}/providers/${provider.id}`, { token: t });
+    const old = await call(201, 'POST', '/v1/services', { token: t, body: { slug: 'old', name: 'Old', duration_minutes: 15 } });
+    await call(204, 'DELETE', `/v1/services/${old.id}`, { token: t });
+    await call(204, 'DELETE', `/v1/resources/${room.id}`, { token: t });
+
+    const rules = await call(200, 'GET', `/v1/providers/${provider.id}/availability-rules?limit=2`, { token: t });
+    const rule = await call(201, 'POST', `/v1/providers/${provider.id}/availability-rules`, {
+      token: t, body: { location_id: location.id, weekday: 1, start_time: '09:00', end_time: '12:00', valid_from: utc(1, '00:00').slice(0, 10), valid_until: null },
+    });
+    await call(422, 'POST', `/v1/providers/${provider.id}/availability-rules`, { token: t, body: { location_id: location.id, weekday: 1, start_time: '12:00', end_time: '09:00' } });
+    await call(200, 'PATCH', `/v1/availability-rules/${rule.id}`, { token: t, body: { end_time: '13:00' } });
+    await call(204, 'DELETE', `/v1/availability-rules/${rule.id}`, { token: t });
+    expect(rules.data.length).toBe(2);
+
+    const day = utc(20, '00:00').slice(0, 10);
+    const override = await call(201, 'POST', '/v1/date-overrides', { token: t, body: { provider_id: provider.id, location_id: location.id, date: day, start_time: '10:00', end_time: '14:00' } });
+    await call(201, 'POST', '/v1/date-overrides', { token: t, body: { provider_id: provider.id, location_id: location.id, date: utc(21, '00:00').slice(0, 10) } });
+    await call(200, 'GET', `/v1/date-overrides?provider=${provider.id}&from=${day}`, { token: t });
+    await call(204, 'DELETE', `/v1/date-overrides/${override.id}`, { token: t });
+
+    const away = await call(201, 'POST', '/v1/time-off', { token: t, body: { provider_id: provider.id, starts_at: utc(30, '00:00'), ends_at: utc(31, '00:00'), reason: 'conference' } });
+    await call(422, 'POST', '/v1/time-off', { token: t, body: { provider_id: provider.id, starts_at: utc(31, '00:00'), ends_at: utc(30, '00:00') } });
+    await call(200, 'GET', `/v1/time-off?provider=${provider.id}`, { token: t });
+    await call(204, 'DELETE', `/v1/time-off/${away.id}`, { token: t });
+  });
+
+  withContract('members: add, list, get, change, remove; the last owner cannot leave', async () => {
+    const { owner, t, location } = await clinic();
+    const front = await call(201, 'POST', '/v1/members', { token: t, body: { email: `${uniq('front-')}@example.test`, role: 'receptionist', location_id: location.id } });
+    await call(409, 'POST', '/v1/members', { token: t, body: { email: front.email, role: 'viewer' } });
+    await call(422, 'POST', '/v1/members', { token: t, body: { email: 'x@example.test', role: 'boss' } });
+    const members = await call(200, 'GET', '/v1/members', { token: t });
+    await call(200, 'GET', `/v1/members/${front.id}`, { token: t });
+    await call(200, 'PATCH', `/v1/members/${front.id}`, { token: t, body: { role: 'admin', location_id: null } });
+    const me = members.data.find((m) => m.role === 'owner')!;
+    await call(409, 'DELETE', `/v1/members/${me.id}`, { token: t });
+    await call(409, 'PATCH', `/v1/members/${me.id}`, { token: t, body: { role: 'viewer' } });
+    const frontToken = (await api().tokens.signAccess({ sub: front.user_id as string, tenant_id: owner.tenantId })).token;
+    await call(403, 'PATCH', `/v1/members/${me.id}`, { token: frontToken, body: { role: 'viewer' } });
+    await call(403, 'DELETE', `/v1/members/${me.id}`, { token: frontToken });
+    await call(204, 'DELETE', `/v1/members/${front.id}`, { token: t });
+    await call(200, 'GET', '/v1/members?include_deleted=true', { token: t });
+  });
+
+  withContract('public booking: services, locations, slots, book, view, reschedule, cancel by code', async () => {
+    const { owner, service } = await clinic();
+    const base = `/v1/public/${owner.slug}`;
+    await call(200, 'GET', `${base}/services`);
+    await call(200, 'GET', `${base}/locations`);
+    await call(404, 'GET', '/v1/public/no-such-clinic/services');
+    await call(404, 'GET', '/v1/public/no-such-clinic/locations');
+    const from = utc(3, '00:00');
+    const to = utc(4, '00:00');
+    const slots = await call(200, 'GET', `${base}/services/checkup/slots?from=${from}&to=${to}&timezone=America/New_York`);
+    await call(422, 'GET', `${base}/services/checkup/slots?from=${to}&to=${utc(300, '00:00')}`);
+    await call(404, 'GET', `${base}/services/nothing/slots?from=${from}&to=${to}`);
+    const [first, second] = slots.data as unknown as { starts_at: string }[];
+    const booking = { service_id: service.id, starts_at: first!.starts_at, contact: { name: 'Ada Guest', email: 'ada@example.test', phone: '+49 30 555' }, notes: 'first visit' };
+    const receipt = await call(201, 'POST', `${base}/bookings`, { body: booking, headers: { 'idempotency-key': uniq('key-') } });
+    await call(409, 'POST', `${base}/bookings`, { body: { ...booking, contact: { name: 'Bob', email: 'bob@example.test' } } });
+    await call(422, 'POST', `${base}/bookings`, { body: { service_id: service.id, contact: { name: 'No time' } } });
+    await call(404, 'POST', '/v1/public/no-such-clinic/bookings', { body: booking });
+    const manage = `/v1/public/bookings/${receipt.code}`;
+    const token = receipt.manage_token as string;
+    await call(200, 'GET', `${manage}?token=${token}`);
+    await call(200, 'GET', manage, { headers: { 'x-manage-token': token } });
+    await call(404, 'GET', `${manage}?token=wrong-token-wrong-token-wrong-token-wrong-tok`);
+    await call(404, 'GET', manage); // no token: indistinguishable from a wrong one
+    await call(422, 'GET', '/v1/public/bookings/not-a-code?token=x');
+    await call(200, 'PATCH', `${manage}?token=${token}`, { body: { starts_at: second!.starts_at } });
+    await call(422, 'PATCH', `${manage}?token=${token}`, { body: { starts_at: utc(3, '10:07') } });
+    await call(200, 'DELETE', `${manage}?token=${token}`);
+    await call(409, 'DELETE', `${manage}?token=${token}`);
+    await call(409, 'PATCH', `${manage}?token=${token}`, { body: { starts_at: first!.starts_at } });
+  });
+
+  withContract('staff bookings: create, list, read, audit trail, every action', async () => {
+    const { owner, t, provider, service } = await clinic();
+    const book = (expected: number, startsAt: string, extra: Record<string, unknown> = {}) =>
+      call(expected, 'POST', '/v1/bookings', {
+        token: t, body: { service_id: service.id, provider_id: provider.id, starts_at: startsAt, contact: { name: 'Walk-in Wanda' }, ...extra },
+      });
+    const b1 = await book(201, utc(3, '10:00'));
+    await book(409, utc(3, '10:00'));
+    await book(422, utc(3, '10:07'));
+    await call(404, 'POST', '/v1/bookings', { token: t, body: { service_id: '00000000-0000-4000-8000-000000000000', starts_at: utc(3, '10:00'), contact: { name: 'X' } } });
+    await call(401, 'POST', '/v1/bookings', { body: { service_id: service.id, starts_at: utc(3, '10:00'), contact: { name: 'X' } } });
+    const viewer = await call(201, 'POST', '/v1/members', { token: t, body: { email: `${uniq('viewer-')}@example.test`, role: 'viewer' } });
+    const viewerToken = (await api().tokens.signAccess({ sub: viewer.user_id as string, tenant_id: owner.tenantId })).token;
+    await call(403, 'POST', '/v1/bookings', {
+      token: viewerToken, body: { service_id: service.id, starts_at: utc(3, '12:00'), contact: { name: 'X', email: 'x@example.test' } },
+    });
+
+    await call(200, 'GET', `/v1/bookings?from=${utc(1, '00:00')}&to=${utc(10, '00:00')}&status=confirmed&provider=${provider.id}&q=wanda&limit=5`, { token: t });
+    await call(401, 'GET', '/v1/bookings');
+    await call(422, 'GET', '/v1/bookings?status=lost', { token: t });
+    await call(200, 'GET', `/v1/bookings/${b1.id}`, { token: t });
+    await call(404, 'GET', '/v1/bookings/00000000-0000-4000-8000-000000000000', { token: t });
+    await call(200, 'POST', `/v1/bookings/${b1.id}/reschedule`, { token: t, body: { starts_at: utc(3, '11:00') } });
+    const b2 = await book(201, utc(3, '10:00'));
+    await call(409, 'POST', `/v1/bookings/${b2.id}/reschedule`, { token: t, body: { starts_at: utc(3, '11:00') } });
+    await call(200, 'POST', `/v1/bookings/${b1.id}/cancel`, { token: t, body: { reason: 'customer called' } });
+    await call(409, 'POST', `/v1/bookings/${b1.id}/cancel`, { token: t });
+    await call(200, 'GET', `/v1/bookings/${b1.id}/events`, { token: t });
+    await call(404, 'GET', '/v1/bookings/00000000-0000-4000-8000-000000000000/events', { token: t });
+
+    const held = await book(201, utc(4, '09:00'), { hold: true });
+    await call(200, 'POST', `/v1/bookings/${held.id}/confirm`, { token: t });
+    await call(409, 'POST', `/v1/bookings/${held.id}/confirm`, { token: t });
+    const rejected = await book(201, utc(4, '10:00'), { hold: true });
+    await call(200, 'POST', `/v1/bookings/${rejected.id}/reject`, { token: t, body: { reason: 'double-booked room' } });
+    await call(409, 'POST', `/v1/bookings/${rejected.id}/reject`, { token: t, body: {} });
+    await call(200, 'POST', `/v1/bookings/${b2.id}/complete`, { token: t });
+    await call(409, 'POST', `/v1/bookings/${b2.id}/complete`, { token: t });
+    const missed = await book(201, utc(4, '11:00'));
+    await call(200, 'POST', `/v1/bookings/${missed.id}/no-show`, { token: t });
+    await call(409, 'POST', `/v1/bookings/${missed.id}/no-show`, { token: t });
+  });
+
+  withContract('sessions: schedule, generate, list, change capacity, cancel', async () => {
+    const { t, provider, location, group, service } = await clinic();
+    const session = await call(201, 'POST', '/v1/sessions', {
+      token: t, body: { service_id: group.id, provider_id: provider.id, location_id: location.id, starts_at: utc(5, '18:00'), capacity: 8 },
+    });
+    await call(409, 'POST', '/v1/sessions', {
+      token: t, body: { service_id: group.id, provider_id: provider.id, location_id: location.id, starts_at: utc(5, '18:30'), capacity: 8 },
+    });
+    await call(422, 'POST', '/v1/sessions', { token: t, body: { service_id: group.id } });
+    await call(201, 'POST', '/v1/sessions/generate', { token: t, body: { service_id: group.id, from: utc(6, '08:00'), to: utc(6, '12:00') } });
+    await call(404, 'POST', '/v1/sessions/generate', { token: t, body: { service_id: service.id, from: utc(6, '08:00'), to: utc(6, '12:00') } });
+    await call(422, 'POST', '/v1/sessions/generate', { token: t, body: { service_id: group.id, from: utc(6, '00:00'), to: utc(200, '00:00') } });
+    await call(200, 'GET', `/v1/sessions?service=${group.id}&from=${utc(1, '00:00')}&limit=3`, { token: t });
+    await call(200, 'PATCH', `/v1/sessions/${session.id}`, { token: t, body: { capacity: 10 } });
+    await call(201, 'POST', '/v1/bookings', { token: t, body: { service_id: group.id, session_id: session.id, party_size: 3, contact: { name: 'Group' } } });
+    await call(422, 'PATCH', `/v1/sessions/${session.id}`, { token: t, body: { capacity: 2 } });
+    await call(200, 'POST', `/v1/sessions/${session.id}/cancel`, { token: t });
+    await call(404, 'POST', '/v1/sessions/00000000-0000-4000-8000-000000000000/cancel', { token: t });
+  });
+
+  withContract('API keys, customer accounts, the customers view and analytics', async () => {
+    const { owner, t, service } = await clinic();
+    const key = await call(201, 'POST', '/v1/api-keys', { token: t, body: { name: 'Calendar sync', scopes: ['bookings:read'] } });
+    await call(422, 'POST', '/v1/api-keys', { token: t, body: { name: 'x', scopes: ['everything:forever'] } });
+    await call(200, 'GET', '/v1/api-keys?include_revoked=true&limit=5', { token: t });
+    await call(200, 'GET', `/v1/api-keys/${key.id}`, { token: t });
+    await call(200, 'GET', '/v1/bookings', { headers: { 'x-api-key': key.key as string } });
+    await call(403, 'POST', '/v1/locations', { headers: { 'x-api-key': key.key as string }, body: { name: 'Nope', time_zone: 'UTC' } });
+    await call(204, 'DELETE', `/v1/api-keys/${key.id}`, { token: t });
+    await call(404, 'DELETE', '/v1/api-keys/00000000-0000-4000-8000-000000000000', { token: t });
+
+    const email = `${uniq('carla-')}@example.test`;
+    const password = 'a long customer password';
+    const signedUp = await call(201, 'POST', `/v1/public/${owner.slug}/customers/signup`, {
+      body: { email, password, name: 'Carla Customer', phone: '+49 30 7654321' },
+    });
+    await call(409, 'POST', `/v1/public/${owner.slug}/customers/signup`, { body: { email, password, name: 'Carla Again' } });
+    await call(404, 'POST', '/v1/public/no-such-business/customers/signup', { body: { email: `${uniq('x-')}@example.test`, password, name: 'X' } });
+    await call(401, 'POST', `/v1/public/${owner.slug}/customers/login`, { body: { email, password: 'not the password' } });
+    const login = await call(200, 'POST', `/v1/public/${owner.slug}/customers/login`, { body: { email, password } });
+    const customer = login.access_token as string;
+    await call(200, 'GET', '/v1/me', { token: customer });
+    await call(401, 'GET', '/v1/me');
+    await call(200, 'PATCH', '/v1/me', { token: customer, body: { phone: '+49 30 1111111' } });
+    await call(201, 'POST', `/v1/public/${owner.slug}/bookings`, { token: customer, body: { service_id: service.id, starts_at: utc(6, '10:00') } });
+    await call(200, 'GET', '/v1/me/bookings?upcoming=true', { token: customer });
+    await call(403, 'GET', '/v1/customers', { token: customer });
+
+    await call(200, 'GET', '/v1/customers?limit=10', { token: t });
+    await call(200, 'GET', `/v1/customers/${(signedUp.user as { id: string }).id}/bookings`, { token: t });
+    const today = new Date().toISOString().slice(0, 10);
+    const nextMonth = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+    await call(200, 'GET', `/v1/analytics/summary?from=${today}&to=${nextMonth}`, { token: t });
+    await call(422, 'GET', `/v1/analytics/summary?from=${nextMonth}&to=${today}`, { token: t });
+  });
+
+  it('every operation of the spec was exercised with a success status (coverage report)', () => {
+    const report = [...coverage].map(([label, seen]) => `${label.padEnd(60)} ${[...seen.statuses].sort().join(', ') || '—'}`);
+    console.info(`OpenAPI coverage (operation → statuses seen):\n${report.join('\n')}`);
+    const untested = [...coverage].filter(([, seen]) => ![...seen.statuses].some((s) => s >= 200 && s < 300)).map(([label]) => label);
+    expect(untested, 'operations never answered with a 2xx').toEqual([]);
+  });
+});
