@@ -1,5 +1,6 @@
 -- Demo data for local Supabase runs (`supabase db reset`). Tests never read this file.
--- A clinic with one branch; `npm start` seeds its own demo tenant once the API lands.
+-- A clinic with one branch. (`npm start` does not seed anything yet; a demo tenant with its booking
+-- page arrives with the booking page work.)
 insert into slotbase.tenants (slug, name, time_zone)
 values ('demo-clinic', 'Demo Clinic', 'Europe/Berlin')
 on conflict (slug) do nothing;
