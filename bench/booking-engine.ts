@@ -32,6 +32,9 @@ function utcDay(days: number): number {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Table sizes of the available_slots benchmark with --quick (the HTTP benchmark uses the largest). */
+export const QUICK_SLOTS_SIZES = [10_000, 50_000];
+
 // ---------------------------------------------------------------------------------------------
 // 1. available_slots latency vs table size
 
@@ -98,7 +101,7 @@ export async function benchAvailableSlots(ctx: BenchContext): Promise<SlotsResul
     const expectedRows = world.providerIds.length * 90 * SLOTS_PER_DAY - activeInWindow;
 
     const base = 10_000;
-    const defaults = ctx.quick ? [10_000, 50_000] : [10_000, 100_000, 1_000_000];
+    const defaults = ctx.quick ? [...QUICK_SLOTS_SIZES] : [10_000, 100_000, 1_000_000];
     let sizes = defaults;
     if (ctx.maxBookings !== null) {
       sizes = defaults.filter((s) => s < ctx.maxBookings!);

@@ -30,7 +30,6 @@ export interface WorldOptions {
 
 /** One tenant, one location, one public appointment service, N providers with daily hours. */
 export async function createWorld(sql: postgres.Sql, o: WorldOptions): Promise<World> {
-  const duration = o.durationMinutes ?? 15;
   return sql.begin(async (tx) => {
     const [tenant] = await tx<{ id: string }[]>`
       insert into slotbase.tenants (slug, name, time_zone) values (${o.slug}, ${`Bench ${o.slug}`}, ${o.timeZone}) returning id`;
@@ -38,35 +37,45 @@ export async function createWorld(sql: postgres.Sql, o: WorldOptions): Promise<W
     const [user] = await tx<{ id: string }[]>`
       insert into slotbase.users (email) values (${`owner-${o.slug}@bench.example`}) returning id`;
     await tx`insert into slotbase.memberships (tenant_id, user_id, role) values (${tenantId}, ${user!.id}, 'owner')`;
-    const [location] = await tx<{ id: string }[]>`
-      insert into slotbase.locations (tenant_id, name, time_zone) values (${tenantId}, 'Main', ${o.timeZone}) returning id`;
-    const [service] = await tx<{ id: string }[]>`
-      insert into slotbase.services (tenant_id, slug, name, kind, duration_minutes, min_notice_minutes, max_advance_days, is_public)
-      values (${tenantId}, 'consult', 'Consultation', 'appointment', ${duration}, ${o.minNoticeMinutes ?? 0},
-              ${o.maxAdvanceDays ?? 100}, true)
-      returning id`;
-    const providers = await tx<{ id: string }[]>`
-      insert into slotbase.providers (tenant_id, name, location_id)
-      select ${tenantId}, 'Provider ' || g, ${location!.id} from generate_series(1, ${o.providers}::int) as g
-      returning id`;
-    const providerIds = providers.map((p) => p.id).sort();
-    await tx`
-      insert into slotbase.service_providers (tenant_id, service_id, provider_id)
-      select ${tenantId}, ${service!.id}, p from unnest(${providerIds}::uuid[]) as p`;
-    await tx`
-      insert into slotbase.availability_rules (tenant_id, provider_id, location_id, weekday, start_time, end_time)
-      select ${tenantId}, p, ${location!.id}, wd, ${o.opens ?? '08:00'}::time, ${o.closes ?? '18:00'}::time
-      from unnest(${providerIds}::uuid[]) as p cross join generate_series(1, 7) as wd`;
-    return {
-      tenantId,
-      locationId: location!.id,
-      serviceId: service!.id,
-      providerIds,
-      ownerUserId: user!.id,
-      timeZone: o.timeZone,
-      durationMinutes: duration,
-    };
+    return createCatalog(tx, tenantId, user!.id, o);
   }) as Promise<World>;
+}
+
+/**
+ * The catalog of createWorld in an existing tenant (e.g. one signed up through the API): one
+ * location, one public appointment service (slug `consult`), N providers with daily hours.
+ * `o.slug` is not used here.
+ */
+export async function createCatalog(tx: postgres.TransactionSql, tenantId: string, ownerUserId: string, o: WorldOptions): Promise<World> {
+  const duration = o.durationMinutes ?? 15;
+  const [location] = await tx<{ id: string }[]>`
+    insert into slotbase.locations (tenant_id, name, time_zone) values (${tenantId}, 'Main', ${o.timeZone}) returning id`;
+  const [service] = await tx<{ id: string }[]>`
+    insert into slotbase.services (tenant_id, slug, name, kind, duration_minutes, min_notice_minutes, max_advance_days, is_public)
+    values (${tenantId}, 'consult', 'Consultation', 'appointment', ${duration}, ${o.minNoticeMinutes ?? 0},
+            ${o.maxAdvanceDays ?? 100}, true)
+    returning id`;
+  const providers = await tx<{ id: string }[]>`
+    insert into slotbase.providers (tenant_id, name, location_id)
+    select ${tenantId}, 'Provider ' || g, ${location!.id} from generate_series(1, ${o.providers}::int) as g
+    returning id`;
+  const providerIds = providers.map((p) => p.id).sort();
+  await tx`
+    insert into slotbase.service_providers (tenant_id, service_id, provider_id)
+    select ${tenantId}, ${service!.id}, p from unnest(${providerIds}::uuid[]) as p`;
+  await tx`
+    insert into slotbase.availability_rules (tenant_id, provider_id, location_id, weekday, start_time, end_time)
+    select ${tenantId}, p, ${location!.id}, wd, ${o.opens ?? '08:00'}::time, ${o.closes ?? '18:00'}::time
+    from unnest(${providerIds}::uuid[]) as p cross join generate_series(1, 7) as wd`;
+  return {
+    tenantId,
+    locationId: location!.id,
+    serviceId: service!.id,
+    providerIds,
+    ownerUserId,
+    timeZone: o.timeZone,
+    durationMinutes: duration,
+  };
 }
 
 /** A bookable subject of some tenant, for history rows. */

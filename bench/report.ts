@@ -1,4 +1,5 @@
 import type { ContentionResult, SlotsResult, ThroughputResult } from './booking-engine.ts';
+import type { HttpResult, ThroughputSection } from './http.ts';
 import { fmtCount, fmtInt, fmtMs, fmtRatio, mdTable } from './lib/stats.ts';
 
 export interface Machine {
@@ -31,12 +32,14 @@ export interface Results {
   availableSlots: SlotsResult | { error: string } | null;
   createBooking: ThroughputResult | { error: string } | null;
   contention: ContentionResult | { error: string } | null;
+  /** Absent in results written before the HTTP benchmark existed. */
+  http?: HttpResult | { error: string } | null;
   targets: Target[];
 }
 
 const isError = (x: unknown): x is { error: string } => typeof x === 'object' && x !== null && 'error' in x;
 
-export function targetsOf(r: Pick<Results, 'availableSlots' | 'createBooking' | 'contention'>): Target[] {
+export function targetsOf(r: Pick<Results, 'availableSlots' | 'createBooking' | 'contention' | 'http'>): Target[] {
   const t: Target[] = [];
   const s = r.availableSlots;
   if (s && !isError(s)) {
@@ -97,6 +100,54 @@ export function targetsOf(r: Pick<Results, 'availableSlots' | 'createBooking' | 
     t.push({ benchmark: 'contention', metric: 'errors other than slot_taken', target: '0', value: String(other), met: other === 0 });
   } else if (isError(k)) {
     t.push({ benchmark: 'contention', metric: 'ran', target: 'no error', value: k.error.slice(0, 200), met: false });
+  }
+  const h = r.http;
+  if (h && !isError(h)) {
+    const pairs = (section: ThroughputSection, name: string, goal: number) => {
+      for (const p of section.pairs) {
+        t.push({
+          benchmark: 'http',
+          metric: `${name} HTTP / direct SQL, ${p.connections} connections`,
+          target: `≥ ${goal.toFixed(2)}`,
+          value: `${p.ratio.toFixed(2)} (${fmtInt(p.http.perSecond)} vs ${fmtInt(p.sql.perSecond)}/s)`,
+          met: p.ratio >= goal,
+        });
+      }
+      const errors = section.pairs.reduce(
+        (n, p) => n + [p.http, p.sql, p.apiTx].reduce((m, x) => m + Object.values(x.errors).reduce((a, b) => a + b, 0), 0),
+        0,
+      );
+      t.push({ benchmark: 'http', metric: `${name}: errors`, target: '0', value: String(errors), met: errors === 0 });
+    };
+    pairs(h.bookings, 'bookings', 0.6);
+    pairs(h.seats, 'seats', 0.5);
+    const s2 = h.slots;
+    if (isError(s2)) t.push({ benchmark: 'http', metric: 'slots ran', target: 'no error', value: s2.error.slice(0, 200), met: false });
+    else {
+      t.push({
+        benchmark: 'http',
+        metric: `GET …/slots p95 (${fmtInt(s2.rows)} slots, ${fmtCount(s2.bookings)} bookings) ÷ available_slots direct`,
+        target: 'reported (no goal)',
+        value: `${fmtMs(s2.http.p95)} ms ÷ ${fmtMs(s2.sql.p95)} ms = ${fmtRatio(s2.p95Ratio)}`,
+        met: null,
+      });
+      t.push({
+        benchmark: 'http',
+        metric: 'slots returned over HTTP = expected (sanity)',
+        target: String(s2.expectedRows),
+        value: String(s2.rows),
+        met: s2.rows === s2.expectedRows,
+      });
+    }
+    t.push({
+      benchmark: 'http',
+      metric: 'API RSS: idle → after the load (peak)',
+      target: 'reported (no goal)',
+      value: `${h.memory.points[0]?.rssMiB.toFixed(0)} → ${h.memory.points.at(-1)?.rssMiB.toFixed(0)} MiB (peak ${h.memory.peakMiB.toFixed(0)} MiB)`,
+      met: null,
+    });
+  } else if (isError(h)) {
+    t.push({ benchmark: 'http', metric: 'ran', target: 'no error', value: h.error.slice(0, 200), met: false });
   }
   return t;
 }
@@ -276,5 +327,86 @@ export function renderMarkdown(r: Results): string {
     if (k.nestedPlans.length) out.push('Slowest statements of one uncontended call (warm session):', '', ...topStatements(k.nestedPlans).map((l) => `- ${l}`), '');
     if (k.nestedPlans.length) out.push('<details><summary>auto_explain of one uncontended create_booking as anon</summary>', '', '```', ...k.nestedPlans, '```', '', '</details>', '');
   }
+  if (r.http !== undefined) out.push(...renderHttp(r.http));
   return out.join('\n');
+}
+
+function renderHttp(h: HttpResult | { error: string } | null): string[] {
+  const out: string[] = [];
+  out.push('## 4. HTTP API vs. direct SQL');
+  out.push('');
+  if (isError(h)) {
+    out.push(`Failed: \`${h.error}\``);
+    return out;
+  }
+  if (!h) return out;
+  out.push(
+    `API: ${h.server.command}, as a ${h.server.process} on 127.0.0.1 — ${h.server.why}. Its pool: ${h.server.poolMax} connections as slotbase_api ` +
+      `(src/server.ts). ${h.server.rateLimits}. Load: autocannon in the bench process. Direct SQL: postgres.js in the bench process, ` +
+      `as many connections as HTTP connections. Ratio = median over rounds of HTTP ÷ SQL calls/s; each round runs both back to back.`,
+  );
+  out.push('');
+  for (const [title, section] of [['Bookings', h.bookings], ['Seats', h.seats]] as const) {
+    out.push(
+      `**${title}.** ${section.what}. HTTP: ${section.httpRequest}. SQL: ${section.sqlCall}. "Handler tx": ${section.apiTxCall}. ` +
+        `${section.rounds} rounds × ${section.roundSeconds} s per side, the three sides rotating.`,
+    );
+    out.push('');
+    out.push(
+      mdTable(
+        ['connections', 'HTTP calls/s', 'SQL calls/s', 'HTTP ÷ SQL', 'handler tx calls/s', 'handler tx ÷ SQL', 'HTTP ÷ handler tx', 'HTTP p50 / p99', 'SQL p50 / p99', 'handler tx p50 / p99', 'API pool connections busy (max)', 'errors (HTTP / SQL / tx)'],
+        section.pairs.map((p) => [
+          p.connections,
+          fmtInt(p.http.perSecond),
+          fmtInt(p.sql.perSecond),
+          `**${p.ratio.toFixed(2)}**`,
+          fmtInt(p.apiTx.perSecond),
+          p.apiTxRatio.toFixed(2),
+          p.httpOverApiTx.toFixed(2),
+          `${fmtMs(p.http.latency.p50)} / ${fmtMs(p.http.latency.p99)} ms`,
+          `${fmtMs(p.sql.latency.p50)} / ${fmtMs(p.sql.latency.p99)} ms`,
+          `${fmtMs(p.apiTx.latency.p50)} / ${fmtMs(p.apiTx.latency.p99)} ms`,
+          p.apiConnectionsSeen,
+          `${errorText(p.http.errors)} / ${errorText(p.sql.errors)} / ${errorText(p.apiTx.errors)}`,
+        ]),
+      ),
+    );
+    out.push('');
+    for (const p of section.pairs) {
+      if (p.http.firstError) out.push(`First HTTP error at ${p.connections}: \`${p.http.firstError}\``, '');
+      if (p.sql.firstError) out.push(`First SQL error at ${p.connections}: \`${p.sql.firstError}\``, '');
+      if (p.apiTx.firstError) out.push(`First handler-tx error at ${p.connections}: \`${p.apiTx.firstError}\``, '');
+    }
+  }
+  const s = h.slots;
+  if (isError(s)) out.push(`**Slots** failed: \`${s.error}\``, '');
+  else {
+    out.push(
+      `**Public slots.** \`GET ${s.url.split('?')[0]}\` for ${s.providers} providers × ${s.days} days (15-min steps), ${fmtInt(s.rows)} slots ` +
+        `(${(s.responseBytes / 1024 / 1024).toFixed(1)} MiB of JSON), ${fmtCount(s.bookings)} bookings in the table (the slots benchmark's --quick size), ` +
+        `one client, alternating with \`select * from slotbase.available_slots(…)\` as anon (rows to the client, no parsing).`,
+    );
+    out.push('');
+    out.push(
+      mdTable(
+        ['', 'p50', 'p95', 'p99', 'samples'],
+        [
+          ['HTTP', `${fmtMs(s.http.p50)} ms`, `${fmtMs(s.http.p95)} ms`, `${fmtMs(s.http.p99)} ms`, s.http.n],
+          ['SQL', `${fmtMs(s.sql.p50)} ms`, `${fmtMs(s.sql.p95)} ms`, `${fmtMs(s.sql.p99)} ms`, s.sql.n],
+          ['HTTP ÷ SQL', fmtRatio(s.p50Ratio), fmtRatio(s.p95Ratio), '', ''],
+        ],
+      ),
+    );
+    out.push('');
+  }
+  out.push(
+    `**API memory** (VmRSS of the API process): ${h.memory.points.map((p) => `${p.at} ${p.rssMiB.toFixed(1)} MiB`).join('; ')}. ` +
+      `Change over the run ${h.memory.deltaMiB >= 0 ? '+' : ''}${h.memory.deltaMiB.toFixed(1)} MiB; peak (VmHWM) ${h.memory.peakMiB.toFixed(1)} MiB.`,
+  );
+  out.push('');
+  return out;
+}
+
+function errorText(errors: Record<string, number>): string {
+  return Object.keys(errors).length ? Object.entries(errors).map(([k, v]) => `${k}×${v}`).join(' ') : '0';
 }

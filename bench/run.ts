@@ -6,12 +6,15 @@
  *   1. available_slots latency at growing table sizes (anon, public service),
  *   2. create_booking throughput under RLS vs as the table owner (8 connections),
  *   3. 32 connections racing for 20 slots of one provider,
+ *   4. the HTTP API (`slotbase serve` in a child process) vs the same SQL functions called directly:
+ *      booking and seat throughput at 8 and 32 connections, public slots latency, the API's memory
+ *      (bench/http.ts; in a database of its own when other benchmarks ran before it),
  * prints Markdown tables with ratios, writes bench/results/<date>.json and .md (quick, --only and
- * custom-migration runs: <date>-quick.*, <date>-only-….*, <date>-custom-migrations.*), and drops the database. Never part of `npm test`; never asserts.
+ * custom-migration runs: <date>-quick.*, <date>-only-….*, <date>-custom-migrations.*), and drops the database(s). Never part of `npm test`; never asserts.
  *
- * Options: --quick (smaller sizes, ~40 s), --max-bookings N (largest table for available_slots;
+ * Options: --quick (smaller sizes, ~1.5 min), --max-bookings N (largest table for available_slots;
  * without it 10⁶ is skipped when loading would take more than 4 minutes), --only
- * slots,throughput,contention. SLOTBASE_BENCH_MIGRATIONS_DIR=<dir> benchmarks another migrations
+ * slots,throughput,contention,http. SLOTBASE_BENCH_MIGRATIONS_DIR=<dir> benchmarks another migrations
  * folder (e.g. a candidate fix) without touching supabase/migrations.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -19,7 +22,8 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { migrate } from '#src/db/migrate.ts';
 import { benchAvailableSlots, benchContention, benchCreateBooking, type BenchContext } from './booking-engine.ts';
-import { connect, createBenchDatabase, DEFAULT_DATABASE_URL } from './lib/pg.ts';
+import { benchHttp } from './http.ts';
+import { connect, createBenchDatabase, DEFAULT_DATABASE_URL, type BenchDatabase } from './lib/pg.ts';
 import { msSince, now } from './lib/stats.ts';
 import { renderMarkdown, targetsOf, type Machine, type Results } from './report.ts';
 
@@ -45,8 +49,11 @@ function parseArgs(argv: string[]): Args {
       args.maxBookings = n;
     } else if (a === '--only' || a.startsWith('--only=')) {
       args.only = value().split(',');
+      const known = ['slots', 'throughput', 'contention', 'http'];
+      const unknown = args.only.filter((o) => !known.includes(o));
+      if (unknown.length) throw new Error(`--only: unknown benchmark ${unknown.join(', ')} (known: ${known.join(', ')})`);
     } else if (a === '--help' || a === '-h') {
-      console.log('usage: npm run bench [-- --quick] [--max-bookings N] [--only slots,throughput,contention]');
+      console.log('usage: npm run bench [-- --quick] [--max-bookings N] [--only slots,throughput,contention,http]');
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -90,12 +97,14 @@ async function main(): Promise<number> {
 
   const db = await createBenchDatabase(serverUrl, log);
   log(`database ${db.name} on ${new URL(serverUrl).host}`);
+  /** Databases of single benchmarks (http), dropped with the main one. */
+  const extraDbs: BenchDatabase[] = [];
   let dropping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (dropping) return;
     dropping = true;
-    log(`${signal}: dropping ${db.name}`);
-    db.drop().finally(() => process.exit(130));
+    log(`${signal}: dropping ${[db, ...extraDbs].map((d) => d.name).join(', ')}`);
+    Promise.allSettled([db, ...extraDbs].map((d) => d.drop())).finally(() => process.exit(130));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -129,6 +138,19 @@ async function main(): Promise<number> {
     const availableSlots = await runOne('available_slots', 'slots', () => benchAvailableSlots(ctx));
     const createBooking = await runOne('create_booking', 'throughput', () => benchCreateBooking(ctx));
     const contention = await runOne('contention', 'contention', () => benchContention(ctx));
+    // The HTTP benchmark measures slots at a fixed history size: after the others it gets a fresh database.
+    const http = await runOne('http', 'http', async () => {
+      if (availableSlots === null && createBooking === null && contention === null) return benchHttp(ctx);
+      const own = await createBenchDatabase(serverUrl, log);
+      extraDbs.push(own);
+      try {
+        await migrate({ databaseUrl: own.url, ...(dir ? { dir } : {}) });
+        log(`http: database ${own.name}, migrated`);
+        return await benchHttp({ ...ctx, url: own.url });
+      } finally {
+        await own.drop().catch((e) => log(`could not drop ${own.name}: ${(e as Error).message}`));
+      }
+    });
     durations.total = msSince(started) / 1000;
 
     const results: Results = {
@@ -143,6 +165,7 @@ async function main(): Promise<number> {
       availableSlots,
       createBooking,
       contention,
+      http,
       targets: [],
     };
     results.targets = targetsOf(results);
@@ -162,7 +185,7 @@ async function main(): Promise<number> {
   } finally {
     if (!dropping) {
       dropping = true;
-      await db.drop().catch((e) => log(`could not drop ${db.name}: ${(e as Error).message}`));
+      for (const d of [db, ...extraDbs]) await d.drop().catch((e) => log(`could not drop ${d.name}: ${(e as Error).message}`));
       log(`dropped ${db.name}`);
     }
   }

@@ -15,6 +15,7 @@ import { bookingsRouter } from '#src/http/routes/bookings/index.ts';
 import { catalogRouter } from '#src/http/routes/catalog/index.ts';
 import { membersRouter } from '#src/http/routes/members/index.ts';
 import { apiKeysRouter } from '#src/http/routes/api-keys/index.ts';
+import { bansRouter } from '#src/http/routes/bans/index.ts';
 import { analyticsRouter } from '#src/http/routes/analytics/index.ts';
 import { customersRouter } from '#src/http/routes/customers/index.ts';
 import { meRouter } from '#src/http/routes/me/index.ts';
@@ -97,6 +98,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/', catalogRouter);
   app.route('/', membersRouter);
   app.route('/', apiKeysRouter);
+  app.route('/', bansRouter);
   app.route('/', customersRouter);
   app.route('/', meRouter);
   app.route('/', analyticsRouter);
@@ -150,6 +152,7 @@ export const openApiInfo = {
     { name: 'Tenant', description: 'Staff: the business itself (name, time zone, locale, settings)' },
     { name: 'Catalog', description: 'Staff: locations, providers, resources, services and when they work' },
     { name: 'Members', description: 'Staff: who belongs to the tenant, with which role and location' },
+    { name: 'Bans', description: 'Staff: who may not book (email, phone, email domain, device), and their attempts' },
     { name: 'API keys', description: 'Owners and admins: keys for third-party integrations, scoped, revocable' },
     { name: 'Customers', description: 'Customer accounts on a business\'s booking page, and staff\'s view of who booked' },
     { name: 'Me', description: 'The signed-in user: profile, and their own bookings as a customer' },

@@ -66,6 +66,8 @@ const SCOPE_AREAS: [prefix: string, area: string | null][] = [
   ['/v1/availability-rules', 'catalog'],
   ['/v1/date-overrides', 'catalog'],
   ['/v1/time-off', 'catalog'],
+  // Who may book is part of what the business offers, like its services.
+  ['/v1/bans', 'catalog'],
   // Never the caller's own rights: nothing to scope.
   ['/v1/signup', null],
   ['/v1/auth', null],

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { problemExamples } from './examples.ts';
 import { ProblemSchema } from './problem.ts';
 
 const DESCRIPTIONS: Record<number, string> = {
@@ -15,14 +16,22 @@ const DESCRIPTIONS: Record<number, string> = {
   503: 'Temporarily unavailable',
 };
 
-/** The problem+json responses an operation documents, by status (429 and 500 always: every route is rate-limited). */
+type ProblemExamples = (typeof problemExamples)[number];
+
+/**
+ * The problem+json responses an operation documents, by status (429 and 500 always: every route is
+ * rate-limited), each with representative problems of that status as named examples.
+ */
 export function problems(...statuses: number[]) {
   return Object.fromEntries(
     [...new Set([...statuses, 429, 500])].map((status) => [
       status,
-      { description: DESCRIPTIONS[status] ?? 'Error', content: { 'application/problem+json': { schema: ProblemSchema } } },
+      {
+        description: DESCRIPTIONS[status] ?? 'Error',
+        content: { 'application/problem+json': { schema: ProblemSchema, ...(problemExamples[status] ? { examples: problemExamples[status] } : {}) } },
+      },
     ]),
-  ) as Record<number, { description: string; content: { 'application/problem+json': { schema: typeof ProblemSchema } } }>;
+  ) as Record<number, { description: string; content: { 'application/problem+json': { schema: typeof ProblemSchema; examples?: ProblemExamples } } }>;
 }
 
 /** The responses of an operation the rate limiter exempts (liveness and readiness probes): no 429. */
@@ -31,9 +40,13 @@ export function withoutRateLimit<T extends Record<number, unknown>>(responses: T
   return rest;
 }
 
-export const jsonContent = <T extends z.ZodType>(schema: T, description: string) => ({
+/**
+ * A JSON response. Its example is the schema's own (`.openapi({ example })`, written once on the
+ * component); pass `example` only where this operation answers differently (e.g. a customer session).
+ */
+export const jsonContent = <T extends z.ZodType>(schema: T, description: string, example?: z.input<T>) => ({
   description,
-  content: { 'application/json': { schema } },
+  content: { 'application/json': example === undefined ? { schema } : { schema, example } },
 });
 
 export const jsonBody = <T extends z.ZodType>(schema: T) => ({

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { base64UrlToText, textToBase64Url } from '#src/lib/base64url.ts';
+import { cursors } from './examples.ts';
 
 /**
  * Keyset pagination on (starts_at, id). The cursor is opaque to clients: base64url of the last
@@ -45,7 +46,7 @@ export const PageQuery = {
       if (!key) ctx.addIssue({ code: 'custom', message: 'Not a cursor this API returned' });
       return key;
     })
-    .openapi({ param: { name: 'cursor', in: 'query' }, description: 'The `next_cursor` of the previous page', type: 'string' }),
+    .openapi({ param: { name: 'cursor', in: 'query' }, description: 'The `next_cursor` of the previous page', type: 'string', example: cursors.bookings }),
 };
 
 /** Cuts the `limit + 1` rows a page query fetched into the page and the cursor of the next one. */

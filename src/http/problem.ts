@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from '@hono/zod-openapi';
 import { problemFromDatabaseError } from '#src/db/errors.ts';
+import { problemExample } from './examples.ts';
 
 /** RFC 9457 problem details with Slotbase's stable `code` and optional field errors. */
 export const ProblemSchema = z
@@ -18,7 +19,7 @@ export const ProblemSchema = z
       .optional()
       .openapi({ description: 'Field errors, when the problem is about specific inputs.' }),
   })
-  .openapi('Problem');
+  .openapi('Problem', { example: problemExample });
 
 export type Problem = z.infer<typeof ProblemSchema>;
 

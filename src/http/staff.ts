@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { createMiddleware } from 'hono/factory';
 import { requireMember } from './auth.ts';
 import type { AppEnv } from './env.ts';
+import { cursors } from './examples.ts';
 import { Uuid } from './openapi.ts';
 
 /**
@@ -30,24 +31,24 @@ export const PageQuery = z.object({
     .min(1)
     .max(200)
     .optional()
-    .openapi({ param: { name: 'cursor', in: 'query' }, description: '`next_cursor` of the previous page' }),
+    .openapi({ param: { name: 'cursor', in: 'query' }, description: '`next_cursor` of the previous page', example: cursors.crud }),
 });
 
 export const IncludeDeletedQuery = z.object({
   include_deleted: z
     .enum(['true', 'false'])
     .optional()
-    .openapi({ param: { name: 'include_deleted', in: 'query' }, description: 'Also list soft-deleted rows' }),
+    .openapi({ param: { name: 'include_deleted', in: 'query' }, description: 'Also list soft-deleted rows', example: 'true' }),
 });
 
-/** `{ data, next_cursor }`, registered as `<Name>Page`. */
-export const pageOf = <T extends z.ZodType>(item: T, name: string) =>
+/** `{ data, next_cursor }`, registered as `<Name>Page`, with an example page (every operation shows one: openapi-examples.test.ts). */
+export const pageOf = <T extends z.ZodType>(item: T, name: string, example?: { data: z.input<T>[]; next_cursor: string | null }) =>
   z
     .object({
       data: z.array(item),
       next_cursor: z.string().nullable().openapi({ description: 'Pass as `cursor` for the next page; null on the last page' }),
     })
-    .openapi(`${name}Page`);
+    .openapi(`${name}Page`, example ? { example } : {});
 
 /** A PATCH body must change something. */
 export const nonEmpty = (body: object) => Object.keys(body).length > 0;

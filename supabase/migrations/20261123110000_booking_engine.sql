@@ -759,7 +759,8 @@ create function slotbase.create_booking(
   p_contact_phone text default null,
   p_notes text default null,
   p_hold boolean default false,
-  p_idempotency_key text default null
+  p_idempotency_key text default null,
+  p_device_hash text default null
 )
 returns slotbase.booking_receipt
 language plpgsql
@@ -837,6 +838,10 @@ begin
     if v_session.starts_at >= pg_catalog.now() + make_interval(hours => 24 * v_service.max_advance_days) then
       raise exception 'too early to book this session' using errcode = 'SBEAR';
     end if;
+    -- A banned public booker is told what a full session tells anyone (20261123150000_bans.sql).
+    if not v_staff and slotbase_private.booker_is_banned(p_tenant_id, p_contact_email, p_contact_phone, p_device_hash) is not null then
+      raise exception 'not enough seats left in this session' using errcode = 'SBFUL';
+    end if;
     update slotbase.sessions set seats_taken = seats_taken + p_party_size
     where tenant_id = p_tenant_id and id = p_session_id and status = 'scheduled' and seats_taken + p_party_size <= capacity
     returning * into v_session;
@@ -896,6 +901,10 @@ begin
   if not v_staff and v_start < pg_catalog.now() + make_interval(mins => v_service.min_notice_minutes) then
     raise exception 'too late to book this time' using errcode = 'SBLAT';
   end if;
+  -- A banned public booker is told what a taken time tells anyone (20261123150000_bans.sql).
+  if not v_staff and slotbase_private.booker_is_banned(p_tenant_id, p_contact_email, p_contact_phone, p_device_hash) is not null then
+    raise exception 'this time was just taken' using errcode = 'SBTAK';
+  end if;
 
   v_resources := slotbase_private.required_resources(p_tenant_id, p_service_id, v_location);
   v_busy := tstzrange(v_start - make_interval(mins => v_service.buffer_before_minutes),
@@ -945,8 +954,8 @@ begin
   return slotbase_private.receipt_of(v_booking);
 end
 $$;
-comment on function slotbase.create_booking(uuid, uuid, timestamptz, uuid, uuid, uuid, integer, text, text, text, text, boolean, text) is
-  'Books an appointment or seats. Raises 23P01/SBTAK slot_taken, SBFUL session_full, SBOUT, SBLAT, SBEAR, SBPTY, SBNF1, SBIDM, SBVAL.';
+comment on function slotbase.create_booking(uuid, uuid, timestamptz, uuid, uuid, uuid, integer, text, text, text, text, boolean, text, text) is
+  'Books an appointment or seats. Raises 23P01/SBTAK slot_taken, SBFUL session_full, SBOUT, SBLAT, SBEAR, SBPTY, SBNF1, SBIDM, SBVAL. p_device_hash: sha256 hex of the booker''s device token (ban lists).';
 
 -- why: one place that decides whether the caller may act on a booking: staff in scope, the
 -- booking's provider for completion, the registered customer, or whoever holds the manage
@@ -1548,7 +1557,7 @@ create trigger _400_enqueue_jobs after insert or update on slotbase.bookings
 revoke execute on all functions in schema slotbase, slotbase_private from public;
 grant execute on function
   slotbase.available_slots(uuid, uuid, timestamptz, timestamptz, uuid, uuid, text, integer),
-  slotbase.create_booking(uuid, uuid, timestamptz, uuid, uuid, uuid, integer, text, text, text, text, boolean, text),
+  slotbase.create_booking(uuid, uuid, timestamptz, uuid, uuid, uuid, integer, text, text, text, text, boolean, text, text),
   slotbase.cancel_booking(uuid, text, text),
   slotbase.reschedule_booking(uuid, timestamptz, uuid, uuid, uuid, text),
   slotbase.find_booking(text, text)

@@ -60,6 +60,12 @@ const inserts: Record<string, Probe> = {
     `insert into slotbase.api_keys (tenant_id, name, key_prefix, scopes, service_user_id) values ($1, 'x', 'sb_live_abcd', '{*}', $2)`,
     [t, w.viewer.userId],
   ],
+  bans: (t) => [`insert into slotbase.bans (tenant_id, kind, value, reason) values ($1, 'phone', '+49 30 999', 'probe')`, [t]],
+  // Hits are written only by record_ban_hit (as the API's role): no caller may insert.
+  ban_hits: (t, w) => [
+    `insert into slotbase.ban_hits (tenant_id, ban_id, service_id) values ($1, $2, $3)`,
+    [t, w.banId, w.serviceId],
+  ],
 };
 
 /** A column each role may update per table (so the update reaches RLS rather than a grant error). */
@@ -79,6 +85,8 @@ const updatable: Record<string, string | null> = {
   booking_claims: null,
   booking_events: null,
   api_keys: null,
+  bans: 'reason',
+  ban_hits: null,
 };
 
 /** A fingerprint of everything tenant `w` owns, read by its own owner (only the columns callers may select). */
@@ -175,7 +183,8 @@ describe('tenant isolation', () => {
   });
 
   it('a row of tenant A can never point at a row of tenant B (23503, or 42501 where the policy cannot see it)', async () => {
-    for (const table of tables.filter((t) => !['locations', 'services'].includes(t))) {
+    // locations, services and bans reference no other tenant-owned row a caller can set.
+    for (const table of tables.filter((t) => !['locations', 'services', 'bans'].includes(t))) {
       // bookings, claims and events are not insertable by callers at all (42501), which the set allows.
       const [text, params] = inserts[table]!(a.id, b);
       if (table === 'memberships') params[1] = (await createUser(db())).id;

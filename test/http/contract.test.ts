@@ -349,6 +349,26 @@ describe('responses match the committed OpenAPI document', () => {
     await call(422, 'GET', `/v1/analytics/summary?from=${nextMonth}&to=${today}`, { token: t });
   });
 
+  withContract('bans: ban, list, read, change, lift; a banned guest is told slot_taken and the attempt is listed', async () => {
+    const { owner, t, service } = await clinic();
+    const ban = await call(201, 'POST', '/v1/bans', { token: t, body: { kind: 'email', value: 'Mallory@Example.test', reason: 'Three no-shows in a row' } });
+    await call(409, 'POST', '/v1/bans', { token: t, body: { kind: 'email', value: 'mallory@example.test', reason: 'Again' } });
+    await call(422, 'POST', '/v1/bans', { token: t, body: { kind: 'domain', value: 'localhost', reason: 'x' } });
+    await call(401, 'GET', '/v1/bans');
+    await call(200, 'GET', '/v1/bans?limit=10', { token: t });
+    await call(200, 'GET', `/v1/bans/${ban.id}`, { token: t });
+    await call(404, 'GET', '/v1/bans/00000000-0000-4000-8000-000000000000', { token: t });
+    await call(200, 'PATCH', `/v1/bans/${ban.id}`, { token: t, body: { reason: 'Abusive calls', expires_at: utc(60, '00:00') } });
+    await call(409, 'POST', `/v1/public/${owner.slug}/bookings`, {
+      body: { service_id: service.id, starts_at: utc(3, '10:00'), contact: { name: 'Mallory', email: 'mallory@example.test' } },
+      headers: { 'x-device-token': `dvc_${uniq()}${uniq()}` },
+    });
+    await call(200, 'GET', `/v1/bans/hits?ban=${ban.id}&limit=5`, { token: t });
+    await call(422, 'GET', '/v1/bans/hits?cursor=nonsense', { token: t });
+    await call(204, 'DELETE', `/v1/bans/${ban.id}`, { token: t });
+    await call(404, 'DELETE', `/v1/bans/${ban.id}`, { token: t });
+  });
+
   it('every operation of the spec was exercised with a success status (coverage report)', () => {
     const report = [...coverage].map(([label, seen]) => `${label.padEnd(60)} ${[...seen.statuses].sort().join(', ') || '—'}`);
     console.info(`OpenAPI coverage (operation → statuses seen):\n${report.join('\n')}`);

@@ -830,6 +830,78 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/bans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tenant's ban list
+         * @description A banned booker of the public booking flow is answered exactly like an unavailable time (409 `slot_taken`, or `session_full` for a session), so they never learn of the ban; each such attempt is listed at GET /v1/bans/hits. Bookings staff make are not checked. Owners, admins and receptionists read; tenant-wide owners and admins write.
+         */
+        get: operations["listBans"];
+        put?: never;
+        /**
+         * Ban an email, phone, email domain or device (tenant-wide owners and admins)
+         * @description A banned booker of the public booking flow is answered exactly like an unavailable time (409 `slot_taken`, or `session_full` for a session), so they never learn of the ban; each such attempt is listed at GET /v1/bans/hits. Bookings staff make are not checked. Owners, admins and receptionists read; tenant-wide owners and admins write. One live ban per kind and value (409 `already_exists`).
+         */
+        post: operations["createBan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/bans/hits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Attempts by banned bookers, newest first
+         * @description A banned booker of the public booking flow is answered exactly like an unavailable time (409 `slot_taken`, or `session_full` for a session), so they never learn of the ban; each such attempt is listed at GET /v1/bans/hits. Bookings staff make are not checked. Owners, admins and receptionists read; tenant-wide owners and admins write.
+         */
+        get: operations["listBanHits"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/bans/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A ban (lifted ones show deleted_at)
+         * @description A banned booker of the public booking flow is answered exactly like an unavailable time (409 `slot_taken`, or `session_full` for a session), so they never learn of the ban; each such attempt is listed at GET /v1/bans/hits. Bookings staff make are not checked. Owners, admins and receptionists read; tenant-wide owners and admins write.
+         */
+        get: operations["getBan"];
+        put?: never;
+        post?: never;
+        /**
+         * Lift a ban (soft delete: its hits stay listed)
+         * @description A banned booker of the public booking flow is answered exactly like an unavailable time (409 `slot_taken`, or `session_full` for a session), so they never learn of the ban; each such attempt is listed at GET /v1/bans/hits. Bookings staff make are not checked. Owners, admins and receptionists read; tenant-wide owners and admins write.
+         */
+        delete: operations["deleteBan"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a ban's reason or expiry
+         * @description A banned booker of the public booking flow is answered exactly like an unavailable time (409 `slot_taken`, or `session_full` for a session), so they never learn of the ban; each such attempt is listed at GET /v1/bans/hits. Bookings staff make are not checked. Owners, admins and receptionists read; tenant-wide owners and admins write.
+         */
+        patch: operations["updateBan"];
+        trace?: never;
+    };
     "/v1/public/{tenant}/customers/signup": {
         parameters: {
             query?: never;
@@ -969,10 +1041,25 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @example {
+         *       "status": "ok"
+         *     }
+         */
         Health: {
             /** @enum {string} */
             status: "ok";
         };
+        /**
+         * @example {
+         *       "type": "https://slotbase.dev/problems/slot_taken",
+         *       "title": "That time is no longer available",
+         *       "status": 409,
+         *       "code": "slot_taken",
+         *       "detail": "Dr. Hanna Weiss is already booked at 2027-03-01 10:00 (Europe/Berlin)",
+         *       "request_id": "5f0c6d2a-8e1b-4b7a-9c3d-2e4f6a8b0c1d"
+         *     }
+         */
         Problem: {
             /** @example https://slotbase.dev/problems/slot_taken */
             type: string;
@@ -991,6 +1078,33 @@ export interface components {
                 code?: string;
             }[];
         };
+        /**
+         * @example {
+         *       "token_type": "Bearer",
+         *       "kind": "staff",
+         *       "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxYTJiM2M0ZC01ZTZmLTRhN2ItOGM5ZC0wZTFmMmEzYjRjNWUiLCJ0ZW5hbnRfaWQiOiIzZjJiOGMxZS02YTRkLTRlMGItOWM3YS0xZDVlOGYyYTRiNjAiLCJleHAiOjE4MDM4MDAwMDB9.Hq3v0rX9mV1kQ8a2cT7LzN4yW6bP5dE0sJfUgK1iOo8",
+         *       "expires_in": 900,
+         *       "refresh_token": "rt_9c4e1f7a2b8d4e6f8a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d",
+         *       "user": {
+         *         "id": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5e",
+         *         "email": "owner@clinic.example"
+         *       },
+         *       "tenant": {
+         *         "id": "3f2b8c1e-6a4d-4e0b-9c7a-1d5e8f2a4b60",
+         *         "slug": "sunrise-clinic",
+         *         "name": "Sunrise Clinic",
+         *         "role": "owner"
+         *       },
+         *       "tenants": [
+         *         {
+         *           "id": "3f2b8c1e-6a4d-4e0b-9c7a-1d5e8f2a4b60",
+         *           "slug": "sunrise-clinic",
+         *           "name": "Sunrise Clinic",
+         *           "role": "owner"
+         *         }
+         *       ]
+         *     }
+         */
         Session: {
             /** @enum {string} */
             token_type: "Bearer";
@@ -1020,6 +1134,14 @@ export interface components {
             tenant: components["schemas"]["TenantSummary"];
             tenants: components["schemas"]["TenantSummary"][];
         };
+        /**
+         * @example {
+         *       "id": "3f2b8c1e-6a4d-4e0b-9c7a-1d5e8f2a4b60",
+         *       "slug": "sunrise-clinic",
+         *       "name": "Sunrise Clinic",
+         *       "role": "owner"
+         *     }
+         */
         TenantSummary: {
             /**
              * Format: uuid
@@ -1031,6 +1153,18 @@ export interface components {
             name: string;
             role?: string;
         } | null;
+        /**
+         * @example {
+         *       "email": "owner@clinic.example",
+         *       "password": "correct horse battery staple",
+         *       "name": "Olga Becker",
+         *       "tenant": {
+         *         "slug": "sunrise-clinic",
+         *         "name": "Sunrise Clinic",
+         *         "time_zone": "Europe/Berlin"
+         *       }
+         *     }
+         */
         SignupRequest: {
             /**
              * Format: email
@@ -1049,6 +1183,13 @@ export interface components {
                 time_zone: string;
             };
         };
+        /**
+         * @example {
+         *       "email": "owner@clinic.example",
+         *       "password": "correct horse battery staple",
+         *       "tenant": "sunrise-clinic"
+         *     }
+         */
         LoginRequest: {
             /**
              * Format: email
@@ -1059,9 +1200,28 @@ export interface components {
             /** @example sunrise-clinic */
             tenant?: string;
         };
+        /**
+         * @example {
+         *       "refresh_token": "rt_9c4e1f7a2b8d4e6f8a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d"
+         *     }
+         */
         RefreshRequest: {
             refresh_token: string;
         };
+        /**
+         * @example {
+         *       "id": "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b",
+         *       "slug": "checkup",
+         *       "name": "Check-up",
+         *       "description": "A 30-minute general check-up with one of our doctors.",
+         *       "kind": "appointment",
+         *       "duration_minutes": 30,
+         *       "max_party_size": 1,
+         *       "requires_approval": false,
+         *       "price_cents": 4500,
+         *       "currency": "EUR"
+         *     }
+         */
         PublicService: {
             /**
              * Format: uuid
@@ -1079,6 +1239,14 @@ export interface components {
             price_cents: number | null;
             currency: string | null;
         };
+        /**
+         * @example {
+         *       "id": "0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11",
+         *       "name": "Mitte",
+         *       "time_zone": "Europe/Berlin",
+         *       "address": "Rosenthaler Str. 40, 10178 Berlin"
+         *     }
+         */
         PublicLocation: {
             /**
              * Format: uuid
@@ -1089,10 +1257,46 @@ export interface components {
             time_zone: string;
             address: string | null;
         };
+        /**
+         * @example {
+         *       "time_zone": "Europe/Berlin",
+         *       "data": [
+         *         {
+         *           "starts_at": "2027-03-01T09:00:00Z",
+         *           "ends_at": "2027-03-01T09:30:00Z",
+         *           "provider_id": "c7d1e2f3-8a9b-4c0d-a1e2-f3a4b5c6d7e8",
+         *           "location_id": "0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11",
+         *           "session_id": null,
+         *           "seats_left": null,
+         *           "local_starts_at": "2027-03-01T10:00:00"
+         *         },
+         *         {
+         *           "starts_at": "2027-03-01T09:30:00Z",
+         *           "ends_at": "2027-03-01T10:00:00Z",
+         *           "provider_id": "c7d1e2f3-8a9b-4c0d-a1e2-f3a4b5c6d7e8",
+         *           "location_id": "0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11",
+         *           "session_id": null,
+         *           "seats_left": null,
+         *           "local_starts_at": "2027-03-01T10:30:00"
+         *         }
+         *       ]
+         *     }
+         */
         SlotList: {
             time_zone: string | null;
             data: components["schemas"]["Slot"][];
         };
+        /**
+         * @example {
+         *       "starts_at": "2027-03-01T09:00:00Z",
+         *       "ends_at": "2027-03-01T09:30:00Z",
+         *       "provider_id": "c7d1e2f3-8a9b-4c0d-a1e2-f3a4b5c6d7e8",
+         *       "location_id": "0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11",
+         *       "session_id": null,
+         *       "seats_left": null,
+         *       "local_starts_at": "2027-03-01T10:00:00"
+         *     }
+         */
         Slot: {
             /**
              * Format: date-time
@@ -1126,6 +1330,22 @@ export interface components {
              */
             local_starts_at: string;
         };
+        /**
+         * @example {
+         *       "id": "e4f5a6b7-c8d9-4e0f-9a1b-2c3d4e5f6a7b",
+         *       "code": "BK-7F3K9QM",
+         *       "manage_token": "q3Zr8N1vX0bT5kLmW2yH7cJd9fGsA4eP6uRiOtnEw_Y",
+         *       "status": "confirmed",
+         *       "starts_at": "2027-03-01T09:00:00Z",
+         *       "ends_at": "2027-03-01T09:30:00Z",
+         *       "provider_id": "c7d1e2f3-8a9b-4c0d-a1e2-f3a4b5c6d7e8",
+         *       "location_id": "0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11",
+         *       "session_id": null,
+         *       "party_size": 1,
+         *       "hold_expires_at": null,
+         *       "manage_url": "/v1/public/bookings/BK-7F3K9QM?token=q3Zr8N1vX0bT5kLmW2yH7cJd9fGsA4eP6uRiOtnEw_Y"
+         *     }
+         */
         BookingReceipt: {
             /**
              * Format: uuid
@@ -1172,6 +1392,19 @@ export interface components {
             /** @example /v1/public/bookings/BK-7F3K9QM?token=… */
             manage_url: string;
         };
+        /**
+         * @example {
+         *       "service_id": "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b",
+         *       "starts_at": "2027-03-01T09:00:00Z",
+         *       "provider_id": "c7d1e2f3-8a9b-4c0d-a1e2-f3a4b5c6d7e8",
+         *       "contact": {
+         *         "name": "Ada Lovelace",
+         *         "email": "ada@example.com",
+         *         "phone": "+49 30 1234567"
+         *       },
+         *       "notes": "First visit"
+         *     }
+         */
         PublicBookingRequest: {
             /**
              * Format: uuid
@@ -1222,6 +1455,21 @@ export interface components {
              */
             hold?: boolean;
         };
+        /**
+         * @example {
+         *       "code": "BK-7F3K9QM",
+         *       "status": "confirmed",
+         *       "service_id": "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b",
+         *       "provider_id": "c7d1e2f3-8a9b-4c0d-a1e2-f3a4b5c6d7e8",
+         *       "location_id": "0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11",
+         *       "session_id": null,
+         *       "starts_at": "2027-03-01T09:00:00Z",
+         *       "ends_at": "2027-03-01T09:30:00Z",
+         *       "party_size": 1,
+         *       "contact_name": "Ada Lovelace",
+         *       "hold_expires_at": null
+         *     }
+         */
         PublicBooking: {
             code: string;
             /** @enum {string} */
@@ -1264,6 +1512,11 @@ export interface components {
              */
             hold_expires_at: string | null;
         };
+        /**
+         * @example {
+         *       "starts_at": "2027-03-01T10:00:00Z"
+         *     }
+         */
         PublicRescheduleRequest: {
             /**
              * Format: date-time
@@ -1281,11 +1534,66 @@ export interface components {
              */
             session_id?: string;
         };
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "id": "e4f5a6b7-c8d9-4e0f-9a1b-2c3d4e5f6a7b",
+         *           "code": "BK-7F3K9QM",
+         *           "status": "confirmed",
+         *           "source": "public",
+         *           "service_id": "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b",
+         *           "provider_id": "c7d1e2f3-8a9b-4c0d-a1e2-f3a4b5c6d7e8",
+         *           "location_id": "0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11",
+         *           "session_id": null,
+         *           "customer_user_id": "8f9a0b1c-2d3e-4f4a-a5b6-c7d8e9f0a1b2",
+         *           "contact_name": "Ada Lovelace",
+         *           "contact_email": "ada@example.com",
+         *           "contact_phone": "+49 30 1234567",
+         *           "party_size": 1,
+         *           "starts_at": "2027-03-01T09:00:00Z",
+         *           "ends_at": "2027-03-01T09:30:00Z",
+         *           "notes": "First visit",
+         *           "hold_expires_at": null,
+         *           "status_reason": null,
+         *           "created_by": null,
+         *           "created_at": "2027-02-20T14:12:05.123Z",
+         *           "updated_at": "2027-02-20T14:12:05.123Z"
+         *         }
+         *       ],
+         *       "next_cursor": "WyIyMDI3LTAzLTAxVDA5OjAwOjAwKzAwOjAwIiwiZTRmNWE2YjctYzhkOS00ZTBmLTlhMWItMmMzZDRlNWY2YTdiIl0"
+         *     }
+         */
         BookingList: {
             data: components["schemas"]["Booking"][];
             /** @description Pass as `cursor` for the next page; null on the last page */
             next_cursor: string | null;
         };
+        /**
+         * @example {
+         *       "id": "e4f5a6b7-c8d9-4e0f-9a1b-2c3d4e5f6a7b",
+         *       "code": "BK-7F3K9QM",
+         *       "status": "confirmed",
+         *       "source": "public",
+         *       "service_id": "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b",
+         *       "provider_id": "c7d1e2f3-8a9b-4c0d-a1e2-f3a4b5c6d7e8",
+         *       "location_id": "0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11",
+         *       "session_id": null,
+         *       "customer_user_id": "8f9a0b1c-2d3e-4f4a-a5b6-c7d8e9f0a1b2",
+         *       "contact_name": "Ada Lovelace",
+         *       "contact_email": "ada@example.com",
+         *       "contact_phone": "+49 30 1234567",
+         *       "party_size": 1,
+         *       "starts_at": "2027-03-01T09:00:00Z",
+         *       "ends_at": "2027-03-01T09:30:00Z",
+         *       "notes": "First visit",
+         *       "hold_expires_at": null,
+         *       "status_reason": null,
+         *       "created_by": null,
+         *       "created_at": "2027-02-20T14:12:05.123Z",
+         *       "updated_at": "2027-02-20T14:12:05.123Z"
+         *     }
+         */
         Booking: {
             /**
              * Format: uuid
@@ -1364,6 +1672,20 @@ export interface components {
         };
         /** @enum {string} */
         BookingStatus: "held" | "pending" | "confirmed" | "completed" | "no_show" | "cancelled" | "rejected" | "expired";
+        /**
+         * @example {
+         *       "id": "d3e4f5a6-b7c8-4d9e-8f0a-1b2c3d4e5f61",
+         *       "booking_id": "e4f5a6b7-c8d9-4e0f-9a1b-2c3d4e5f6a7b",
+         *       "at": "2027-02-27T08:03:44.512Z",
+         *       "actor_user_id": "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e",
+         *       "actor_role": "receptionist",
+         *       "from_status": "confirmed",
+         *       "to_status": "cancelled",
+         *       "changes": {
+         *         "reason": "Customer called to cancel"
+         *       }
+         *     }
+         */
         BookingEvent: {
             /**
              * Format: uuid
@@ -1402,12 +1724,51 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /**
+         * @example {
+         *       "id": "f5a6b7c8-d9e0-4f1a-8b2c-3d4e5f6a7b8c",
+         *       "code": "BK-Q4N8XR2",
+         *       "status": "confirmed",
+         *       "source": "staff",
+         *       "service_id": "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b",
+         *       "provider_id": "c7d1e2f3-8a9b-4c0d-a1e2-f3a4b5c6d7e8",
+         *       "location_id": "0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11",
+         *       "session_id": null,
+         *       "customer_user_id": null,
+         *       "contact_name": "Max Mustermann",
+         *       "contact_email": null,
+         *       "contact_phone": "+49 170 1234567",
+         *       "party_size": 1,
+         *       "starts_at": "2027-03-01T10:00:00Z",
+         *       "ends_at": "2027-03-01T10:30:00Z",
+         *       "notes": "Booked by phone",
+         *       "hold_expires_at": null,
+         *       "status_reason": null,
+         *       "created_by": "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e",
+         *       "created_at": "2027-02-20T14:12:05.123Z",
+         *       "updated_at": "2027-02-20T14:12:05.123Z",
+         *       "manage_token": "Lw7pC2xV9nB4mK1jH6gF3dS8aQ5zR0tYuEiOoP-e_Xc",
+         *       "manage_url": "/v1/public/bookings/BK-Q4N8XR2?token=Lw7pC2xV9nB4mK1jH6gF3dS8aQ5zR0tYuEiOoP-e_Xc"
+         *     }
+         */
         StaffBookingReceipt: components["schemas"]["Booking"] & {
             /** @description Shown once: staff may pass it on so the customer can view, reschedule or cancel */
             manage_token: string;
             /** @example /v1/public/bookings/BK-7F3K9QM?token=… */
             manage_url: string;
         };
+        /**
+         * @example {
+         *       "service_id": "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b",
+         *       "provider_id": "c7d1e2f3-8a9b-4c0d-a1e2-f3a4b5c6d7e8",
+         *       "starts_at": "2027-03-01T10:00:00Z",
+         *       "contact": {
+         *         "name": "Max Mustermann",
+         *         "phone": "+49 170 1234567"
+         *       },
+         *       "notes": "Booked by phone"
+         *     }
+         */
         StaffBookingRequest: {
             /**
              * Format: uuid
@@ -1458,9 +1819,20 @@ export interface components {
              */
             hold?: boolean;
         };
+        /**
+         * @example {
+         *       "reason": "Customer called to cancel"
+         *     }
+         */
         BookingReasonRequest: {
             reason?: string;
         };
+        /**
+         * @example {
+         *       "starts_at": "2027-03-01T11:00:00Z",
+         *       "provider_id": "c7d1e2f3-8a9b-4c0d-a1e2-f3a4b5c6d7e8"
+         *     }
+         */
         StaffRescheduleRequest: {
             /**
              * Format: date-time
@@ -1486,11 +1858,46 @@ export interface components {
              */
             session_id?: string;
         };
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "id": "b2c3d4e5-f6a7-4b8c-9d0e-1f2a3b4c5d6f",
+         *           "service_id": "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d",
+         *           "provider_id": "c7d1e2f3-8a9b-4c0d-a1e2-f3a4b5c6d7e8",
+         *           "location_id": "0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11",
+         *           "starts_at": "2027-03-02T17:00:00Z",
+         *           "ends_at": "2027-03-02T18:00:00Z",
+         *           "capacity": 12,
+         *           "seats_taken": 3,
+         *           "status": "scheduled",
+         *           "created_at": "2027-02-01T08:15:00.000Z",
+         *           "updated_at": "2027-02-01T08:15:00.000Z"
+         *         }
+         *       ],
+         *       "next_cursor": null
+         *     }
+         */
         SessionList: {
             data: components["schemas"]["GroupSession"][];
             /** @description Pass as `cursor` for the next page; null on the last page */
             next_cursor: string | null;
         };
+        /**
+         * @example {
+         *       "id": "b2c3d4e5-f6a7-4b8c-9d0e-1f2a3b4c5d6f",
+         *       "service_id": "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d",
+         *       "provider_id": "c7d1e2f3-8a9b-4c0d-a1e2-f3a4b5c6d7e8",
+         *       "location_id": "0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11",
+         *       "starts_at": "2027-03-02T17:00:00Z",
+         *       "ends_at": "2027-03-02T18:00:00Z",
+         *       "capacity": 12,
+         *       "seats_taken": 3,
+         *       "status": "scheduled",
+         *       "created_at": "2027-02-01T08:15:00.000Z",
+         *       "updated_at": "2027-02-01T08:15:00.000Z"
+         *     }
+         */
         GroupSession: {
             /**
              * Format: uuid
@@ -1537,6 +1944,15 @@ export interface components {
              */
             updated_at: string;
         };
+        /**
+         * @example {
+         *       "service_id": "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d",
+         *       "provider_id": "c7d1e2f3-8a9b-4c0d-a1e2-f3a4b5c6d7e8",
+         *       "location_id": "0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11",
+         *       "starts_at": "2027-03-02T17:00:00Z",
+         *       "capacity": 12
+         *     }
+         */
         SessionRequest: {
             /**
              * Format: uuid
@@ -1568,6 +1984,13 @@ export interface components {
             /** @example 12 */
             capacity: number;
         };
+        /**
+         * @example {
+         *       "service_id": "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d",
+         *       "from": "2027-03-01T00:00:00Z",
+         *       "to": "2027-03-08T00:00:00Z"
+         *     }
+         */
         GenerateSessionsRequest: {
             /**
              * Format: uuid
@@ -1587,10 +2010,34 @@ export interface components {
              */
             to: string;
         };
+        /**
+         * @example {
+         *       "capacity": 16
+         *     }
+         */
         SessionPatch: {
             /** @example 12 */
             capacity: number;
         };
+        /**
+         * @example {
+         *       "id": "3f2b8c1e-6a4d-4e0b-9c7a-1d5e8f2a4b60",
+         *       "slug": "sunrise-clinic",
+         *       "name": "Sunrise Clinic",
+         *       "time_zone": "Europe/Berlin",
+         *       "locale": "de-DE",
+         *       "plan": "free",
+         *       "status": "active",
+         *       "settings": {
+         *         "reminder_offsets_minutes": [
+         *           1440,
+         *           120
+         *         ]
+         *       },
+         *       "created_at": "2027-02-01T08:15:00.000Z",
+         *       "updated_at": "2027-02-01T08:15:00.000Z"
+         *     }
+         */
         Tenant: {
             /**
              * Format: uuid
@@ -1621,6 +2068,18 @@ export interface components {
              */
             updated_at: string;
         };
+        /**
+         * @example {
+         *       "name": "Sunrise Clinic Berlin",
+         *       "locale": "de-DE",
+         *       "settings": {
+         *         "reminder_offsets_minutes": [
+         *           1440,
+         *           120
+         *         ]
+         *       }
+         *     }
+         */
         TenantPatch: {
             name?: string;
             /** @example Europe/Berlin */
@@ -1632,11 +2091,40 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "id": "0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11",
+         *           "name": "Mitte",
+         *           "time_zone": "Europe/Berlin",
+         *           "address": "Rosenthaler Str. 40, 10178 Berlin",
+         *           "phone": "+49 30 1234567",
+         *           "created_at": "2027-02-01T08:15:00.000Z",
+         *           "updated_at": "2027-02-01T08:15:00.000Z",
+         *           "deleted_at": null
+         *         }
+         *       ],
+         *       "next_cursor": "MGI1YTNjOGUtNGI3Zi00ZjZlLTlkMzYtMGM1ZjhmMmI5YTEx"
+         *     }
+         */
         LocationPage: {
             data: components["schemas"]["Location"][];
             /** @description Pass as `cursor` for the next page; null on the last page */
             next_cursor: string | null;
         };
+        /**
+         * @example {
+         *       "id": "0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11",
+         *       "name": "Mitte",
+         *       "time_zone": "Europe/Berlin",
+         *       "address": "Rosenthaler Str. 40, 10178 Berlin",
+         *       "phone": "+49 30 1234567",
+         *       "created_at": "2027-02-01T08:15:00.000Z",
+         *       "updated_at": "2027-02-01T08:15:00.000Z",
+         *       "deleted_at": null
+         *     }
+         */
         Location: {
             /**
              * Format: uuid
@@ -1663,6 +2151,14 @@ export interface components {
              */
             deleted_at: string | null;
         };
+        /**
+         * @example {
+         *       "name": "Mitte",
+         *       "time_zone": "Europe/Berlin",
+         *       "address": "Rosenthaler Str. 40, 10178 Berlin",
+         *       "phone": "+49 30 1234567"
+         *     }
+         */
         LocationCreate: {
             /** @example Downtown */
             name: string;
@@ -1675,6 +2171,11 @@ export interface components {
             /** @example +49 30 1234567 */
             phone?: string | null;
         };
+        /**
+         * @example {
+         *       "phone": "+49 30 7654321"
+         *     }
+         */
         LocationPatch: {
             /** @example Downtown */
             name?: string;
@@ -1687,11 +2188,42 @@ export interface components {
             /** @example +49 30 1234567 */
             phone?: string | null;
         };
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "id": "c7d1e2f3-8a9b-4c0d-a1e2-f3a4b5c6d7e8",
+         *           "name": "Dr. Hanna Weiss",
+         *           "email": "dr.weiss@clinic.example",
+         *           "phone": "+49 30 1234568",
+         *           "user_id": "4d5e6f7a-8b9c-4dae-bf0a-1b2c3d4e5f6a",
+         *           "location_id": "0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11",
+         *           "created_at": "2027-02-01T08:15:00.000Z",
+         *           "updated_at": "2027-02-01T08:15:00.000Z",
+         *           "deleted_at": null
+         *         }
+         *       ],
+         *       "next_cursor": "YzdkMWUyZjMtOGE5Yi00YzBkLWExZTItZjNhNGI1YzZkN2U4"
+         *     }
+         */
         ProviderPage: {
             data: components["schemas"]["Provider"][];
             /** @description Pass as `cursor` for the next page; null on the last page */
             next_cursor: string | null;
         };
+        /**
+         * @example {
+         *       "id": "c7d1e2f3-8a9b-4c0d-a1e2-f3a4b5c6d7e8",
+         *       "name": "Dr. Hanna Weiss",
+         *       "email": "dr.weiss@clinic.example",
+         *       "phone": "+49 30 1234568",
+         *       "user_id": "4d5e6f7a-8b9c-4dae-bf0a-1b2c3d4e5f6a",
+         *       "location_id": "0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11",
+         *       "created_at": "2027-02-01T08:15:00.000Z",
+         *       "updated_at": "2027-02-01T08:15:00.000Z",
+         *       "deleted_at": null
+         *     }
+         */
         Provider: {
             /**
              * Format: uuid
@@ -1729,6 +2261,14 @@ export interface components {
              */
             deleted_at: string | null;
         };
+        /**
+         * @example {
+         *       "name": "Dr. Hanna Weiss",
+         *       "email": "dr.weiss@clinic.example",
+         *       "phone": "+49 30 1234568",
+         *       "location_id": "0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11"
+         *     }
+         */
         ProviderCreate: {
             /** @example Downtown */
             name: string;
@@ -1750,6 +2290,11 @@ export interface components {
              */
             location_id?: string | null;
         };
+        /**
+         * @example {
+         *       "phone": "+49 30 7654321"
+         *     }
+         */
         ProviderPatch: {
             /** @example Downtown */
             name?: string;
@@ -1771,11 +2316,38 @@ export interface components {
              */
             location_id?: string | null;
         };
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "id": "9d8c7b6a-5f4e-4d3c-b2a1-0f9e8d7c6b5a",
+         *           "location_id": "0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11",
+         *           "name": "Room 1",
+         *           "kind": "room",
+         *           "created_at": "2027-02-01T08:15:00.000Z",
+         *           "updated_at": "2027-02-01T08:15:00.000Z",
+         *           "deleted_at": null
+         *         }
+         *       ],
+         *       "next_cursor": "OWQ4YzdiNmEtNWY0ZS00ZDNjLWIyYTEtMGY5ZThkN2M2YjVh"
+         *     }
+         */
         ResourcePage: {
             data: components["schemas"]["Resource"][];
             /** @description Pass as `cursor` for the next page; null on the last page */
             next_cursor: string | null;
         };
+        /**
+         * @example {
+         *       "id": "9d8c7b6a-5f4e-4d3c-b2a1-0f9e8d7c6b5a",
+         *       "location_id": "0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11",
+         *       "name": "Room 1",
+         *       "kind": "room",
+         *       "created_at": "2027-02-01T08:15:00.000Z",
+         *       "updated_at": "2027-02-01T08:15:00.000Z",
+         *       "deleted_at": null
+         *     }
+         */
         Resource: {
             /**
              * Format: uuid
@@ -1806,6 +2378,13 @@ export interface components {
              */
             deleted_at: string | null;
         };
+        /**
+         * @example {
+         *       "location_id": "0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11",
+         *       "name": "Room 1",
+         *       "kind": "room"
+         *     }
+         */
         ResourceCreate: {
             /**
              * Format: uuid
@@ -1817,6 +2396,11 @@ export interface components {
             /** @enum {string} */
             kind?: "room" | "equipment" | "other";
         };
+        /**
+         * @example {
+         *       "name": "Room 1a"
+         *     }
+         */
         ResourcePatch: {
             /**
              * Format: uuid
@@ -1828,11 +2412,78 @@ export interface components {
             /** @enum {string} */
             kind?: "room" | "equipment" | "other";
         };
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "id": "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b",
+         *           "slug": "checkup",
+         *           "name": "Check-up",
+         *           "description": "A 30-minute general check-up with one of our doctors.",
+         *           "kind": "appointment",
+         *           "duration_minutes": 30,
+         *           "buffer_before_minutes": 0,
+         *           "buffer_after_minutes": 5,
+         *           "slot_interval_minutes": null,
+         *           "min_notice_minutes": 120,
+         *           "max_advance_days": 90,
+         *           "max_party_size": 1,
+         *           "default_capacity": null,
+         *           "hold_minutes": 15,
+         *           "requires_approval": false,
+         *           "price_cents": 4500,
+         *           "currency": "EUR",
+         *           "is_public": true,
+         *           "provider_ids": [
+         *             "c7d1e2f3-8a9b-4c0d-a1e2-f3a4b5c6d7e8"
+         *           ],
+         *           "resource_ids": [
+         *             "9d8c7b6a-5f4e-4d3c-b2a1-0f9e8d7c6b5a"
+         *           ],
+         *           "created_at": "2027-02-01T08:15:00.000Z",
+         *           "updated_at": "2027-02-01T08:15:00.000Z",
+         *           "deleted_at": null
+         *         }
+         *       ],
+         *       "next_cursor": "NWU2ZjdhOGItOWMwZC00ZTFmLThhMmItM2M0ZDVlNmY3YThi"
+         *     }
+         */
         ServicePage: {
             data: components["schemas"]["Service"][];
             /** @description Pass as `cursor` for the next page; null on the last page */
             next_cursor: string | null;
         };
+        /**
+         * @example {
+         *       "id": "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b",
+         *       "slug": "checkup",
+         *       "name": "Check-up",
+         *       "description": "A 30-minute general check-up with one of our doctors.",
+         *       "kind": "appointment",
+         *       "duration_minutes": 30,
+         *       "buffer_before_minutes": 0,
+         *       "buffer_after_minutes": 5,
+         *       "slot_interval_minutes": null,
+         *       "min_notice_minutes": 120,
+         *       "max_advance_days": 90,
+         *       "max_party_size": 1,
+         *       "default_capacity": null,
+         *       "hold_minutes": 15,
+         *       "requires_approval": false,
+         *       "price_cents": 4500,
+         *       "currency": "EUR",
+         *       "is_public": true,
+         *       "provider_ids": [
+         *         "c7d1e2f3-8a9b-4c0d-a1e2-f3a4b5c6d7e8"
+         *       ],
+         *       "resource_ids": [
+         *         "9d8c7b6a-5f4e-4d3c-b2a1-0f9e8d7c6b5a"
+         *       ],
+         *       "created_at": "2027-02-01T08:15:00.000Z",
+         *       "updated_at": "2027-02-01T08:15:00.000Z",
+         *       "deleted_at": null
+         *     }
+         */
         Service: {
             /**
              * Format: uuid
@@ -1878,6 +2529,18 @@ export interface components {
              */
             deleted_at: string | null;
         };
+        /**
+         * @example {
+         *       "slug": "checkup",
+         *       "name": "Check-up",
+         *       "description": "A 30-minute general check-up with one of our doctors.",
+         *       "duration_minutes": 30,
+         *       "buffer_after_minutes": 5,
+         *       "min_notice_minutes": 120,
+         *       "price_cents": 4500,
+         *       "currency": "EUR"
+         *     }
+         */
         ServiceCreate: {
             /** @example Check-up */
             name: string;
@@ -1902,6 +2565,12 @@ export interface components {
             /** @example checkup */
             slug: string;
         };
+        /**
+         * @example {
+         *       "price_cents": 5000,
+         *       "requires_approval": true
+         *     }
+         */
         ServicePatch: {
             /** @example checkup */
             slug?: string;
@@ -1926,11 +2595,46 @@ export interface components {
             currency?: string | null;
             is_public?: boolean;
         };
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "id": "3a4b5c6d-7e8f-4a9b-8c0d-1e2f3a4b5c6d",
+         *           "provider_id": "c7d1e2f3-8a9b-4c0d-a1e2-f3a4b5c6d7e8",
+         *           "resource_id": null,
+         *           "location_id": "0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11",
+         *           "weekday": 1,
+         *           "start_time": "09:00",
+         *           "end_time": "17:00",
+         *           "valid_from": null,
+         *           "valid_until": null,
+         *           "created_at": "2027-02-01T08:15:00.000Z",
+         *           "updated_at": "2027-02-01T08:15:00.000Z"
+         *         }
+         *       ],
+         *       "next_cursor": "M2E0YjVjNmQtN2U4Zi00YTliLThjMGQtMWUyZjNhNGI1YzZk"
+         *     }
+         */
         AvailabilityRulePage: {
             data: components["schemas"]["AvailabilityRule"][];
             /** @description Pass as `cursor` for the next page; null on the last page */
             next_cursor: string | null;
         };
+        /**
+         * @example {
+         *       "id": "3a4b5c6d-7e8f-4a9b-8c0d-1e2f3a4b5c6d",
+         *       "provider_id": "c7d1e2f3-8a9b-4c0d-a1e2-f3a4b5c6d7e8",
+         *       "resource_id": null,
+         *       "location_id": "0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11",
+         *       "weekday": 1,
+         *       "start_time": "09:00",
+         *       "end_time": "17:00",
+         *       "valid_from": null,
+         *       "valid_until": null,
+         *       "created_at": "2027-02-01T08:15:00.000Z",
+         *       "updated_at": "2027-02-01T08:15:00.000Z"
+         *     }
+         */
         AvailabilityRule: {
             /**
              * Format: uuid
@@ -1978,6 +2682,14 @@ export interface components {
              */
             updated_at: string;
         };
+        /**
+         * @example {
+         *       "location_id": "0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11",
+         *       "weekday": 1,
+         *       "start_time": "09:00",
+         *       "end_time": "17:00"
+         *     }
+         */
         AvailabilityRuleCreate: {
             /**
              * Format: uuid
@@ -2010,6 +2722,11 @@ export interface components {
              */
             valid_until?: string | null;
         };
+        /**
+         * @example {
+         *       "end_time": "13:00"
+         *     }
+         */
         AvailabilityRulePatch: {
             /**
              * Format: uuid
@@ -2042,11 +2759,42 @@ export interface components {
              */
             valid_until?: string | null;
         };
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "id": "4b5c6d7e-8f9a-4b0c-9d1e-2f3a4b5c6d7e",
+         *           "provider_id": "c7d1e2f3-8a9b-4c0d-a1e2-f3a4b5c6d7e8",
+         *           "resource_id": null,
+         *           "location_id": "0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11",
+         *           "date": "2027-03-08",
+         *           "start_time": "10:00",
+         *           "end_time": "14:00",
+         *           "created_at": "2027-02-01T08:15:00.000Z",
+         *           "updated_at": "2027-02-01T08:15:00.000Z"
+         *         }
+         *       ],
+         *       "next_cursor": "NGI1YzZkN2UtOGY5YS00YjBjLTlkMWUtMmYzYTRiNWM2ZDdl"
+         *     }
+         */
         DateOverridePage: {
             data: components["schemas"]["DateOverride"][];
             /** @description Pass as `cursor` for the next page; null on the last page */
             next_cursor: string | null;
         };
+        /**
+         * @example {
+         *       "id": "4b5c6d7e-8f9a-4b0c-9d1e-2f3a4b5c6d7e",
+         *       "provider_id": "c7d1e2f3-8a9b-4c0d-a1e2-f3a4b5c6d7e8",
+         *       "resource_id": null,
+         *       "location_id": "0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11",
+         *       "date": "2027-03-08",
+         *       "start_time": "10:00",
+         *       "end_time": "14:00",
+         *       "created_at": "2027-02-01T08:15:00.000Z",
+         *       "updated_at": "2027-02-01T08:15:00.000Z"
+         *     }
+         */
         DateOverride: {
             /**
              * Format: uuid
@@ -2091,6 +2839,15 @@ export interface components {
              */
             updated_at: string;
         };
+        /**
+         * @example {
+         *       "provider_id": "c7d1e2f3-8a9b-4c0d-a1e2-f3a4b5c6d7e8",
+         *       "location_id": "0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11",
+         *       "date": "2027-03-08",
+         *       "start_time": "10:00",
+         *       "end_time": "14:00"
+         *     }
+         */
         DateOverrideCreate: {
             /**
              * Format: uuid
@@ -2124,11 +2881,40 @@ export interface components {
              */
             end_time?: string | null;
         };
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "id": "5c6d7e8f-9a0b-4c1d-ae2f-3a4b5c6d7e8f",
+         *           "provider_id": "c7d1e2f3-8a9b-4c0d-a1e2-f3a4b5c6d7e8",
+         *           "resource_id": null,
+         *           "starts_at": "2027-03-14T23:00:00Z",
+         *           "ends_at": "2027-03-19T23:00:00Z",
+         *           "reason": "Medical conference",
+         *           "created_at": "2027-02-01T08:15:00.000Z",
+         *           "updated_at": "2027-02-01T08:15:00.000Z"
+         *         }
+         *       ],
+         *       "next_cursor": "NWM2ZDdlOGYtOWEwYi00YzFkLWFlMmYtM2E0YjVjNmQ3ZThm"
+         *     }
+         */
         TimeOffPage: {
             data: components["schemas"]["TimeOff"][];
             /** @description Pass as `cursor` for the next page; null on the last page */
             next_cursor: string | null;
         };
+        /**
+         * @example {
+         *       "id": "5c6d7e8f-9a0b-4c1d-ae2f-3a4b5c6d7e8f",
+         *       "provider_id": "c7d1e2f3-8a9b-4c0d-a1e2-f3a4b5c6d7e8",
+         *       "resource_id": null,
+         *       "starts_at": "2027-03-14T23:00:00Z",
+         *       "ends_at": "2027-03-19T23:00:00Z",
+         *       "reason": "Medical conference",
+         *       "created_at": "2027-02-01T08:15:00.000Z",
+         *       "updated_at": "2027-02-01T08:15:00.000Z"
+         *     }
+         */
         TimeOff: {
             /**
              * Format: uuid
@@ -2167,6 +2953,14 @@ export interface components {
              */
             updated_at: string;
         };
+        /**
+         * @example {
+         *       "provider_id": "c7d1e2f3-8a9b-4c0d-a1e2-f3a4b5c6d7e8",
+         *       "starts_at": "2027-03-14T23:00:00Z",
+         *       "ends_at": "2027-03-19T23:00:00Z",
+         *       "reason": "Medical conference"
+         *     }
+         */
         TimeOffCreate: {
             /**
              * Format: uuid
@@ -2191,11 +2985,42 @@ export interface components {
             ends_at: string;
             reason?: string | null;
         };
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "id": "7d2e3f4a-5b6c-4d7e-9f8a-0b1c2d3e4f5a",
+         *           "user_id": "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e",
+         *           "email": "reception@clinic.example",
+         *           "display_name": "Jonas Schmidt",
+         *           "role": "receptionist",
+         *           "location_id": "0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11",
+         *           "created_at": "2027-02-01T08:15:00.000Z",
+         *           "updated_at": "2027-02-01T08:15:00.000Z",
+         *           "deleted_at": null
+         *         }
+         *       ],
+         *       "next_cursor": "N2QyZTNmNGEtNWI2Yy00ZDdlLTlmOGEtMGIxYzJkM2U0ZjVh"
+         *     }
+         */
         MemberPage: {
             data: components["schemas"]["Member"][];
             /** @description Pass as `cursor` for the next page; null on the last page */
             next_cursor: string | null;
         };
+        /**
+         * @example {
+         *       "id": "7d2e3f4a-5b6c-4d7e-9f8a-0b1c2d3e4f5a",
+         *       "user_id": "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e",
+         *       "email": "reception@clinic.example",
+         *       "display_name": "Jonas Schmidt",
+         *       "role": "receptionist",
+         *       "location_id": "0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11",
+         *       "created_at": "2027-02-01T08:15:00.000Z",
+         *       "updated_at": "2027-02-01T08:15:00.000Z",
+         *       "deleted_at": null
+         *     }
+         */
         Member: {
             /**
              * Format: uuid
@@ -2234,6 +3059,13 @@ export interface components {
              */
             deleted_at: string | null;
         };
+        /**
+         * @example {
+         *       "email": "reception@clinic.example",
+         *       "role": "receptionist",
+         *       "location_id": "0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11"
+         *     }
+         */
         MemberCreate: {
             /**
              * Format: email
@@ -2248,6 +3080,12 @@ export interface components {
              */
             location_id?: string | null;
         };
+        /**
+         * @example {
+         *       "role": "admin",
+         *       "location_id": null
+         *     }
+         */
         MemberPatch: {
             /** @enum {string} */
             role?: "owner" | "admin" | "receptionist" | "provider" | "viewer";
@@ -2257,6 +3095,25 @@ export interface components {
              */
             location_id?: string | null;
         };
+        /**
+         * @example {
+         *       "id": "6d7e8f9a-0b1c-4d2e-bf3a-4b5c6d7e8f9a",
+         *       "name": "Website integration",
+         *       "key_prefix": "sb_live_Xk4q",
+         *       "scopes": [
+         *         "bookings:read",
+         *         "bookings:write"
+         *       ],
+         *       "role": "receptionist",
+         *       "service_user_id": "7e8f9a0b-1c2d-4e3f-8a4b-5c6d7e8f9a0b",
+         *       "created_by": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5e",
+         *       "created_at": "2027-02-01T08:15:00.000Z",
+         *       "last_used_at": null,
+         *       "expires_at": "2028-01-01T00:00:00Z",
+         *       "revoked_at": null,
+         *       "key": "sb_live_Xk4q7Rm2Tn9Vb3Wc5Yd8Ze1Af6Bg0Ch4Dj"
+         *     }
+         */
         ApiKeyCreated: components["schemas"]["ApiKey"] & {
             /**
              * @description The key itself: shown this once, stored only as a hash
@@ -2269,6 +3126,24 @@ export interface components {
          * @enum {string}
          */
         ApiKeyScope: "*" | "bookings:read" | "bookings:write" | "catalog:read" | "catalog:write" | "members:read" | "members:write";
+        /**
+         * @example {
+         *       "id": "6d7e8f9a-0b1c-4d2e-bf3a-4b5c6d7e8f9a",
+         *       "name": "Website integration",
+         *       "key_prefix": "sb_live_Xk4q",
+         *       "scopes": [
+         *         "bookings:read",
+         *         "bookings:write"
+         *       ],
+         *       "role": "receptionist",
+         *       "service_user_id": "7e8f9a0b-1c2d-4e3f-8a4b-5c6d7e8f9a0b",
+         *       "created_by": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5e",
+         *       "created_at": "2027-02-01T08:15:00.000Z",
+         *       "last_used_at": "2027-02-28T17:42:00.000Z",
+         *       "expires_at": "2028-01-01T00:00:00Z",
+         *       "revoked_at": null
+         *     }
+         */
         ApiKey: {
             /**
              * Format: uuid
@@ -2320,6 +3195,17 @@ export interface components {
              */
             revoked_at: string | null;
         };
+        /**
+         * @example {
+         *       "name": "Website integration",
+         *       "scopes": [
+         *         "bookings:read",
+         *         "bookings:write"
+         *       ],
+         *       "role": "receptionist",
+         *       "expires_at": "2028-01-01T00:00:00Z"
+         *     }
+         */
         ApiKeyCreate: {
             /** @example Website integration */
             name: string;
@@ -2337,11 +3223,233 @@ export interface components {
              */
             expires_at?: string | null;
         };
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "id": "6d7e8f9a-0b1c-4d2e-bf3a-4b5c6d7e8f9a",
+         *           "name": "Website integration",
+         *           "key_prefix": "sb_live_Xk4q",
+         *           "scopes": [
+         *             "bookings:read",
+         *             "bookings:write"
+         *           ],
+         *           "role": "receptionist",
+         *           "service_user_id": "7e8f9a0b-1c2d-4e3f-8a4b-5c6d7e8f9a0b",
+         *           "created_by": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5e",
+         *           "created_at": "2027-02-01T08:15:00.000Z",
+         *           "last_used_at": "2027-02-28T17:42:00.000Z",
+         *           "expires_at": "2028-01-01T00:00:00Z",
+         *           "revoked_at": null
+         *         }
+         *       ],
+         *       "next_cursor": "NmQ3ZThmOWEtMGIxYy00ZDJlLWJmM2EtNGI1YzZkN2U4Zjlh"
+         *     }
+         */
         ApiKeyPage: {
             data: components["schemas"]["ApiKey"][];
             /** @description Pass as `cursor` for the next page; null on the last page */
             next_cursor: string | null;
         };
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "id": "bd1e2f3a-4b5c-4d6e-8f7a-9b0c1d2e3f4a",
+         *           "kind": "email",
+         *           "value": "mallory@example.test",
+         *           "reason": "Three no-shows in a row",
+         *           "expires_at": null,
+         *           "created_by": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5e",
+         *           "created_at": "2027-02-01T08:15:00.000Z",
+         *           "updated_at": "2027-02-01T08:15:00.000Z",
+         *           "deleted_at": null
+         *         }
+         *       ],
+         *       "next_cursor": null
+         *     }
+         */
+        BanPage: {
+            data: components["schemas"]["Ban"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            next_cursor: string | null;
+        };
+        /**
+         * @example {
+         *       "id": "bd1e2f3a-4b5c-4d6e-8f7a-9b0c1d2e3f4a",
+         *       "kind": "email",
+         *       "value": "mallory@example.test",
+         *       "reason": "Three no-shows in a row",
+         *       "expires_at": null,
+         *       "created_by": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5e",
+         *       "created_at": "2027-02-01T08:15:00.000Z",
+         *       "updated_at": "2027-02-01T08:15:00.000Z",
+         *       "deleted_at": null
+         *     }
+         */
+        Ban: {
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            id: string;
+            kind: components["schemas"]["BanKind"];
+            /**
+             * @description Normalized: lower-case email or domain, phone as + and digits, device as lower-case sha256 hex
+             * @example mallory@example.test
+             */
+            value: string;
+            reason: string;
+            /**
+             * Format: date-time
+             * @description The ban stops applying at this instant (null: until deleted)
+             * @example 2027-03-01T09:00:00Z
+             */
+            expires_at: string | null;
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            created_by: string | null;
+            /**
+             * Format: date-time
+             * @example 2027-03-01T09:00:00Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2027-03-01T09:00:00Z
+             */
+            updated_at: string;
+            /**
+             * Format: date-time
+             * @example 2027-03-01T09:00:00Z
+             */
+            deleted_at: string | null;
+        };
+        /**
+         * @description `email` (exact), `phone`, `domain` (an email domain and its subdomains) or `device` (sha256 of a booking page's `X-Device-Token`)
+         * @enum {string}
+         */
+        BanKind: "email" | "phone" | "domain" | "device";
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "id": "ce2f3a4b-5c6d-4e7f-9a8b-0c1d2e3f4a5b",
+         *           "ban_id": "bd1e2f3a-4b5c-4d6e-8f7a-9b0c1d2e3f4a",
+         *           "at": "2027-02-20T14:12:05.123Z",
+         *           "service_id": "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b",
+         *           "starts_at": "2027-03-01T09:00:00.000Z",
+         *           "contact_email": "Mallory@example.test",
+         *           "contact_phone": null,
+         *           "device_hash": null
+         *         }
+         *       ],
+         *       "next_cursor": null
+         *     }
+         */
+        BanHitPage: {
+            data: components["schemas"]["BanHit"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            next_cursor: string | null;
+        };
+        /**
+         * @example {
+         *       "id": "ce2f3a4b-5c6d-4e7f-9a8b-0c1d2e3f4a5b",
+         *       "ban_id": "bd1e2f3a-4b5c-4d6e-8f7a-9b0c1d2e3f4a",
+         *       "at": "2027-02-20T14:12:05.123Z",
+         *       "service_id": "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b",
+         *       "starts_at": "2027-03-01T09:00:00.000Z",
+         *       "contact_email": "Mallory@example.test",
+         *       "contact_phone": null,
+         *       "device_hash": null
+         *     }
+         */
+        BanHit: {
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            id: string;
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            ban_id: string;
+            /**
+             * Format: date-time
+             * @description When the banned booker tried
+             * @example 2027-03-01T09:00:00Z
+             */
+            at: string;
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            service_id: string;
+            /**
+             * Format: date-time
+             * @description The start they asked for (a session's start for group services)
+             * @example 2027-03-01T09:00:00Z
+             */
+            starts_at: string | null;
+            /**
+             * @description As the booker gave it
+             * @example Mallory@example.test
+             */
+            contact_email: string | null;
+            /** @example +49 30 1234567 */
+            contact_phone: string | null;
+            /** @description sha256 of their X-Device-Token, if sent: ban it to stop new addresses from that device */
+            device_hash: string | null;
+        };
+        /**
+         * @example {
+         *       "kind": "email",
+         *       "value": "mallory@example.test",
+         *       "reason": "Three no-shows in a row",
+         *       "expires_at": null
+         *     }
+         */
+        BanCreate: {
+            kind: components["schemas"]["BanKind"];
+            /**
+             * @description As people type it; stored normalized
+             * @example Mallory@Example.test
+             */
+            value: string;
+            /** @example Three no-shows in a row */
+            reason: string;
+            /**
+             * Format: date-time
+             * @description In the future; null or absent: until deleted
+             * @example 2027-06-01T00:00:00Z
+             */
+            expires_at?: string | null;
+        };
+        /**
+         * @example {
+         *       "expires_at": "2027-06-01T00:00:00Z"
+         *     }
+         */
+        BanPatch: {
+            /** @example Three no-shows in a row */
+            reason?: string;
+            /**
+             * Format: date-time
+             * @example 2027-03-01T09:00:00Z
+             */
+            expires_at?: string | null;
+        };
+        /**
+         * @example {
+         *       "email": "ada@example.com",
+         *       "password": "correct horse battery staple",
+         *       "name": "Ada Lovelace",
+         *       "phone": "+49 30 1234567"
+         *     }
+         */
         CustomerSignupRequest: {
             /**
              * Format: email
@@ -2355,6 +3463,12 @@ export interface components {
             /** @example +49 30 1234567 */
             phone?: string;
         };
+        /**
+         * @example {
+         *       "email": "ada@example.com",
+         *       "password": "correct horse battery staple"
+         *     }
+         */
         CustomerLoginRequest: {
             /**
              * Format: email
@@ -2363,11 +3477,40 @@ export interface components {
             email: string;
             password: string;
         };
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "key": "ada@example.com",
+         *           "name": "Ada Lovelace",
+         *           "email": "ada@example.com",
+         *           "phone": "+49 30 1234567",
+         *           "customer_user_id": "8f9a0b1c-2d3e-4f4a-a5b6-c7d8e9f0a1b2",
+         *           "bookings_count": 4,
+         *           "last_booking_at": "2027-01-18T08:00:00Z",
+         *           "next_booking_at": "2027-03-01T09:00:00Z"
+         *         }
+         *       ],
+         *       "next_cursor": "WyJhZGEgbG92ZWxhY2UiLCJhZGFAZXhhbXBsZS5jb20iXQ"
+         *     }
+         */
         CustomerList: {
             data: components["schemas"]["CustomerSummary"][];
             /** @description Pass as `cursor` for the next page; null on the last page */
             next_cursor: string | null;
         };
+        /**
+         * @example {
+         *       "key": "ada@example.com",
+         *       "name": "Ada Lovelace",
+         *       "email": "ada@example.com",
+         *       "phone": "+49 30 1234567",
+         *       "customer_user_id": "8f9a0b1c-2d3e-4f4a-a5b6-c7d8e9f0a1b2",
+         *       "bookings_count": 4,
+         *       "last_booking_at": "2027-01-18T08:00:00Z",
+         *       "next_booking_at": "2027-03-01T09:00:00Z"
+         *     }
+         */
         CustomerSummary: {
             /**
              * @description The contact's identity: its email in lower case, or (without an email) its phone as digits
@@ -2398,6 +3541,16 @@ export interface components {
              */
             next_booking_at: string | null;
         };
+        /**
+         * @example {
+         *       "id": "8f9a0b1c-2d3e-4f4a-a5b6-c7d8e9f0a1b2",
+         *       "email": "ada@example.com",
+         *       "display_name": "Ada Lovelace",
+         *       "phone": "+49 30 1234567",
+         *       "created_at": "2027-01-10T19:20:00.000Z",
+         *       "updated_at": "2027-01-10T19:20:00.000Z"
+         *     }
+         */
         Profile: {
             /**
              * Format: uuid
@@ -2419,17 +3572,72 @@ export interface components {
              */
             updated_at: string;
         };
+        /**
+         * @example {
+         *       "display_name": "Ada King",
+         *       "phone": "+49 30 7654321"
+         *     }
+         */
         ProfilePatch: {
             /** @example Ada Lovelace */
             display_name?: string | null;
             /** @example +49 30 1234567 */
             phone?: string | null;
         };
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "id": "e4f5a6b7-c8d9-4e0f-9a1b-2c3d4e5f6a7b",
+         *           "tenant_id": "3f2b8c1e-6a4d-4e0b-9c7a-1d5e8f2a4b60",
+         *           "code": "BK-7F3K9QM",
+         *           "status": "confirmed",
+         *           "service_id": "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b",
+         *           "provider_id": "c7d1e2f3-8a9b-4c0d-a1e2-f3a4b5c6d7e8",
+         *           "location_id": "0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11",
+         *           "session_id": null,
+         *           "contact_name": "Ada Lovelace",
+         *           "contact_email": "ada@example.com",
+         *           "contact_phone": "+49 30 1234567",
+         *           "party_size": 1,
+         *           "starts_at": "2027-03-01T09:00:00Z",
+         *           "ends_at": "2027-03-01T09:30:00Z",
+         *           "notes": "First visit",
+         *           "hold_expires_at": null,
+         *           "status_reason": null,
+         *           "created_at": "2027-02-20T14:12:05.123Z"
+         *         }
+         *       ],
+         *       "next_cursor": null
+         *     }
+         */
         MyBookingList: {
             data: components["schemas"]["MyBooking"][];
             /** @description Pass as `cursor` for the next page; null on the last page */
             next_cursor: string | null;
         };
+        /**
+         * @example {
+         *       "id": "e4f5a6b7-c8d9-4e0f-9a1b-2c3d4e5f6a7b",
+         *       "tenant_id": "3f2b8c1e-6a4d-4e0b-9c7a-1d5e8f2a4b60",
+         *       "code": "BK-7F3K9QM",
+         *       "status": "confirmed",
+         *       "service_id": "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b",
+         *       "provider_id": "c7d1e2f3-8a9b-4c0d-a1e2-f3a4b5c6d7e8",
+         *       "location_id": "0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11",
+         *       "session_id": null,
+         *       "contact_name": "Ada Lovelace",
+         *       "contact_email": "ada@example.com",
+         *       "contact_phone": "+49 30 1234567",
+         *       "party_size": 1,
+         *       "starts_at": "2027-03-01T09:00:00Z",
+         *       "ends_at": "2027-03-01T09:30:00Z",
+         *       "notes": "First visit",
+         *       "hold_expires_at": null,
+         *       "status_reason": null,
+         *       "created_at": "2027-02-20T14:12:05.123Z"
+         *     }
+         */
         MyBooking: {
             /**
              * Format: uuid
@@ -2492,6 +3700,61 @@ export interface components {
              */
             created_at: string;
         };
+        /**
+         * @example {
+         *       "from": "2027-02-01",
+         *       "to": "2027-03-01",
+         *       "bookings": {
+         *         "total": 42,
+         *         "by_status": {
+         *           "held": 0,
+         *           "pending": 1,
+         *           "confirmed": 14,
+         *           "completed": 21,
+         *           "no_show": 2,
+         *           "cancelled": 3,
+         *           "rejected": 0,
+         *           "expired": 1
+         *         }
+         *       },
+         *       "no_show_rate": 0.087,
+         *       "cancellation_rate": 0.073,
+         *       "by_day": [
+         *         {
+         *           "date": "2027-02-01",
+         *           "total": 2,
+         *           "by_status": {
+         *             "held": 0,
+         *             "pending": 0,
+         *             "confirmed": 0,
+         *             "completed": 2,
+         *             "no_show": 0,
+         *             "cancelled": 0,
+         *             "rejected": 0,
+         *             "expired": 0
+         *           }
+         *         }
+         *       ],
+         *       "utilization": {
+         *         "providers": [
+         *           {
+         *             "provider_id": "c7d1e2f3-8a9b-4c0d-a1e2-f3a4b5c6d7e8",
+         *             "working_minutes": 9600,
+         *             "booked_minutes": 4050,
+         *             "utilization": 0.422
+         *           }
+         *         ],
+         *         "locations": [
+         *           {
+         *             "location_id": "0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11",
+         *             "working_minutes": 9600,
+         *             "booked_minutes": 4050,
+         *             "utilization": 0.422
+         *           }
+         *         ]
+         *       }
+         *     }
+         */
         AnalyticsSummary: {
             /**
              * Format: date
@@ -2556,6 +3819,18 @@ export interface components {
                 }[];
             };
         };
+        /**
+         * @example {
+         *       "held": 0,
+         *       "pending": 1,
+         *       "confirmed": 14,
+         *       "completed": 21,
+         *       "no_show": 2,
+         *       "cancelled": 3,
+         *       "rejected": 0,
+         *       "expired": 1
+         *     }
+         */
         BookingStatusCounts: {
             held: number;
             pending: number;
@@ -3154,6 +4429,8 @@ export interface operations {
             header?: {
                 /** @description Makes retries safe: the same key and body return the original booking */
                 "idempotency-key"?: string;
+                /** @description An opaque token the booking page keeps per browser; only its sha256 is compared with the business's device bans */
+                "x-device-token"?: string;
             };
             path: {
                 tenant: string;
@@ -8484,6 +9761,511 @@ export interface operations {
             };
         };
     };
+    listBans: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string;
+                /** @description Also list soft-deleted rows */
+                include_deleted?: "true" | "false";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Bans, oldest first (providers and viewers see an empty list) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BanPage"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createBan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BanCreate"];
+            };
+        };
+        responses: {
+            /** @description Banned */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ban"];
+                };
+            };
+            /** @description Malformed request (for example invalid JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content-Type must be application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listBanHits: {
+        parameters: {
+            query?: {
+                /** @description Page size (1–200) */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page */
+                cursor?: string;
+                /** @description Only the hits of this ban */
+                ban?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Attempts, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BanHitPage"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getBan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The ban */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ban"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteBan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Lifted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateBan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BanPatch"];
+            };
+        };
+        responses: {
+            /** @description Updated */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ban"];
+                };
+            };
+            /** @description Malformed request (for example invalid JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content-Type must be application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     customerSignup: {
         parameters: {
             query?: never;
@@ -8505,6 +10287,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "token_type": "Bearer",
+                     *       "kind": "customer",
+                     *       "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxYTJiM2M0ZC01ZTZmLTRhN2ItOGM5ZC0wZTFmMmEzYjRjNWUiLCJ0ZW5hbnRfaWQiOiIzZjJiOGMxZS02YTRkLTRlMGItOWM3YS0xZDVlOGYyYTRiNjAiLCJleHAiOjE4MDM4MDAwMDB9.Hq3v0rX9mV1kQ8a2cT7LzN4yW6bP5dE0sJfUgK1iOo8",
+                     *       "expires_in": 900,
+                     *       "refresh_token": "rt_9c4e1f7a2b8d4e6f8a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d",
+                     *       "user": {
+                     *         "id": "8f9a0b1c-2d3e-4f4a-a5b6-c7d8e9f0a1b2",
+                     *         "email": "ada@example.com"
+                     *       },
+                     *       "tenant": null,
+                     *       "tenants": []
+                     *     }
+                     */
                     "application/json": components["schemas"]["Session"];
                 };
             };
@@ -8603,6 +10400,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "token_type": "Bearer",
+                     *       "kind": "customer",
+                     *       "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxYTJiM2M0ZC01ZTZmLTRhN2ItOGM5ZC0wZTFmMmEzYjRjNWUiLCJ0ZW5hbnRfaWQiOiIzZjJiOGMxZS02YTRkLTRlMGItOWM3YS0xZDVlOGYyYTRiNjAiLCJleHAiOjE4MDM4MDAwMDB9.Hq3v0rX9mV1kQ8a2cT7LzN4yW6bP5dE0sJfUgK1iOo8",
+                     *       "expires_in": 900,
+                     *       "refresh_token": "rt_9c4e1f7a2b8d4e6f8a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d",
+                     *       "user": {
+                     *         "id": "8f9a0b1c-2d3e-4f4a-a5b6-c7d8e9f0a1b2",
+                     *         "email": "ada@example.com"
+                     *       },
+                     *       "tenant": null,
+                     *       "tenants": []
+                     *     }
+                     */
                     "application/json": components["schemas"]["Session"];
                 };
             };

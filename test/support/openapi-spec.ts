@@ -35,15 +35,26 @@ export interface JsonSchema {
   allOf?: JsonSchema[];
 }
 
+/** An OpenAPI Example Object (the values of a media type's or parameter's `examples`). */
+export interface ExampleObject {
+  summary?: string;
+  value?: unknown;
+  $ref?: string;
+}
+
 export interface Parameter {
   name: string;
   in: 'path' | 'query' | 'header' | 'cookie';
   required?: boolean;
   schema?: JsonSchema;
+  example?: unknown;
+  examples?: Record<string, ExampleObject>;
 }
 
-interface MediaType {
+export interface MediaType {
   schema?: JsonSchema;
+  example?: unknown;
+  examples?: Record<string, ExampleObject>;
 }
 
 export interface Operation {
@@ -127,8 +138,10 @@ export function sample(spec: OpenApiDoc, schema: JsonSchema, ctx: SampleContext 
     if (id) return id;
   }
   if (s.const !== undefined) return s.const;
-  if (s.examples?.length) return s.examples[0];
-  if (s.example !== undefined) return s.example;
+  // A whole-object example (documentation) would bypass idFor: objects are built property by property.
+  const composite = s.properties !== undefined || s.allOf !== undefined;
+  if (!composite && s.examples?.length) return s.examples[0];
+  if (!composite && s.example !== undefined) return s.example;
   if (s.enum?.length) return s.enum.find((v) => v !== null) ?? s.enum[0];
   const alternatives = s.anyOf ?? s.oneOf;
   if (alternatives) {
@@ -194,7 +207,7 @@ export function matchOperation(spec: OpenApiDoc, method: string, url: string): S
  * Ajv (JSON Schema 2020-12, as OpenAPI 3.1 uses) with every component schema registered under
  * `components#/$defs/<Name>`, so an operation's schema can be compiled with its `$ref`s intact.
  */
-export function responseValidator(spec: OpenApiDoc): (op: SpecOperation, status: number, contentType: string) => ValidateFunction | 'undocumented-status' | 'undocumented-content-type' | 'no-content' {
+export function schemaCompiler(spec: OpenApiDoc): (schema: JsonSchema) => ValidateFunction {
   const ajv = new Ajv2020({ allErrors: true, strict: true, strictTypes: false, strictTuples: false });
   // ajv-formats is CommonJS: under NodeNext its default import is module.exports, whose `default` is the plugin.
   addFormatsModule.default(ajv);
@@ -210,18 +223,26 @@ export function responseValidator(spec: OpenApiDoc): (op: SpecOperation, status:
   };
   ajv.addSchema({ $id: 'components', $defs: rewrite(spec.components.schemas) as Record<string, unknown> });
   const cache = new Map<string, ValidateFunction>();
+  return (schema) => {
+    const key = JSON.stringify(schema);
+    let validate = cache.get(key);
+    if (!validate) {
+      validate = ajv.compile(rewrite(schema) as object);
+      cache.set(key, validate);
+    }
+    return validate;
+  };
+}
+
+/** The validator of the body an operation documents for (status, content type), or why there is none. */
+export function responseValidator(spec: OpenApiDoc): (op: SpecOperation, status: number, contentType: string) => ValidateFunction | 'undocumented-status' | 'undocumented-content-type' | 'no-content' {
+  const compile = schemaCompiler(spec);
   return (op, status, contentType) => {
     const response = op.op.responses[String(status)] ?? op.op.responses[`${String(status)[0]}XX`] ?? op.op.responses.default;
     if (!response) return 'undocumented-status';
     if (!response.content) return 'no-content';
     const media = response.content[contentType];
     if (!media?.schema) return 'undocumented-content-type';
-    const key = `${op.label} ${status} ${contentType}`;
-    let validate = cache.get(key);
-    if (!validate) {
-      validate = ajv.compile(rewrite(media.schema) as object);
-      cache.set(key, validate);
-    }
-    return validate;
+    return compile(media.schema);
   };
 }

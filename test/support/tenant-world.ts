@@ -25,6 +25,7 @@ export interface TenantWorld extends TenantFixture {
   groupServiceId: string;
   sessionId: string;
   bookingId: string;
+  banId: string;
   admin: Member;
   viewer: Member;
 }
@@ -59,8 +60,18 @@ export async function createTenantWorld(db: Queryable): Promise<TenantWorld> {
        p_contact_name => 'Grace Guest', p_contact_email => 'grace@example.test') as b`,
     [tenant.id, group.id, session!.id],
   );
+  // A ban and one logged attempt against it (written as the functions would: callers cannot).
+  const [ban] = await db.query<{ id: string }>(
+    `insert into slotbase.bans (tenant_id, kind, value, reason) values ($1, 'email', 'mallory@example.test', 'no-shows') returning id`,
+    [tenant.id],
+  );
+  await db.query(
+    `insert into slotbase.ban_hits (tenant_id, ban_id, service_id, starts_at, contact_email) values ($1, $2, $3, now() + interval '1 day', 'Mallory@example.test')`,
+    [tenant.id, ban!.id, service.id],
+  );
   return {
     ...tenant,
+    banId: ban!.id,
     groupServiceId: group.id,
     sessionId: session!.id,
     bookingId: booking!.id,

@@ -1,13 +1,14 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { jsonContent, problems, Uuid } from '../../openapi.ts';
 import { peopleOnly } from '../../staff.ts';
+import { otherExamples } from '../../examples.ts';
 import { BOOKING_STATUSES } from '../bookings/bookings.routes.ts';
 
 const LocalDate = z.iso.date().openapi({ example: '2027-03-01' });
 
 export const StatusCounts = z
   .object(Object.fromEntries(BOOKING_STATUSES.map((s) => [s, z.number().int()])) as Record<(typeof BOOKING_STATUSES)[number], z.ZodNumber>)
-  .openapi('BookingStatusCounts');
+  .openapi('BookingStatusCounts', { example: otherExamples.statusCounts });
 
 const Utilization = {
   working_minutes: z.number().openapi({ description: 'Minutes of working hours in the period (weekly hours and date overrides, minus time off)' }),
@@ -28,7 +29,7 @@ export const AnalyticsSummary = z
       locations: z.array(z.object({ location_id: Uuid, ...Utilization })),
     }),
   })
-  .openapi('AnalyticsSummary');
+  .openapi('AnalyticsSummary', { example: otherExamples.analytics });
 
 export const SummaryQuery = z.object({
   from: LocalDate.openapi({ param: { name: 'from', in: 'query' }, description: 'First local day of the period' }),

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { jsonBody, jsonContent, problems, Timestamp, Uuid } from '../../openapi.ts';
+import { memberExamples as ex } from '../../examples.ts';
 import { IdParam, pageOf, PageQuery, peopleOnly } from '../../staff.ts';
 
 export const Scope = z
@@ -20,11 +21,11 @@ export const ApiKey = z
     expires_at: Timestamp.nullable(),
     revoked_at: Timestamp.nullable(),
   })
-  .openapi('ApiKey');
+  .openapi('ApiKey', { example: ex.apiKey });
 
 export const ApiKeyCreated = ApiKey.extend({
   key: z.string().openapi({ example: 'sb_live_AbC1…', description: 'The key itself: shown this once, stored only as a hash' }),
-}).openapi('ApiKeyCreated');
+}).openapi('ApiKeyCreated', { example: ex.apiKeyCreated });
 
 export const ApiKeyCreate = z
   .strictObject({
@@ -33,13 +34,13 @@ export const ApiKeyCreate = z
     role: z.enum(['admin', 'receptionist', 'viewer']).default('admin').openapi({ description: 'Never owner; default admin' }),
     expires_at: Timestamp.nullable().optional().openapi({ description: 'After this instant the key stops working (null: never)' }),
   })
-  .openapi('ApiKeyCreate');
+  .openapi('ApiKeyCreate', { example: ex.apiKeyCreate });
 
 const IncludeRevokedQuery = z.object({
   include_revoked: z
     .enum(['true', 'false'])
     .optional()
-    .openapi({ param: { name: 'include_revoked', in: 'query' }, description: 'Also list revoked keys' }),
+    .openapi({ param: { name: 'include_revoked', in: 'query' }, description: 'Also list revoked keys', example: 'true' }),
 });
 
 const tags = ['API keys'];
@@ -66,7 +67,7 @@ export const listApiKeys = createRoute({
   description: `${description} Other members see an empty list.`,
   ...peopleOnly,
   request: { query: PageQuery.extend(IncludeRevokedQuery.shape) },
-  responses: { 200: jsonContent(pageOf(ApiKey, 'ApiKey'), 'API keys, oldest first'), ...problems(401, 403, 422) },
+  responses: { 200: jsonContent(pageOf(ApiKey, 'ApiKey', ex.apiKeyPage), 'API keys, oldest first'), ...problems(401, 403, 422) },
 });
 
 export const getApiKey = createRoute({

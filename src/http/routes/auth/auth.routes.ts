@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { examples } from '../../examples.ts';
 import { jsonBody, jsonContent, problems, Uuid } from '../../openapi.ts';
 
 export const Email = z.email().max(254).openapi({ example: 'owner@clinic.example' });
@@ -10,7 +11,7 @@ const Slug = z
 
 export const TenantSummary = z
   .object({ id: Uuid, slug: Slug, name: z.string(), role: z.string().optional() })
-  .openapi('TenantSummary');
+  .openapi('TenantSummary', { example: examples.tenantSummary });
 
 export const Session = z
   .object({
@@ -25,7 +26,7 @@ export const Session = z
     tenant: TenantSummary.nullable(),
     tenants: z.array(TenantSummary),
   })
-  .openapi('Session');
+  .openapi('Session', { example: examples.staffSession });
 
 export const SignupRequest = z
   .strictObject({
@@ -38,13 +39,13 @@ export const SignupRequest = z
       time_zone: z.string().min(1).max(64).openapi({ example: 'Europe/Berlin' }),
     }),
   })
-  .openapi('SignupRequest');
+  .openapi('SignupRequest', { example: examples.signupRequest });
 
 export const LoginRequest = z
   .strictObject({ email: Email, password: z.string().min(1).max(200), tenant: Slug.optional() })
-  .openapi('LoginRequest');
+  .openapi('LoginRequest', { example: examples.loginRequest });
 
-export const RefreshRequest = z.strictObject({ refresh_token: z.string().min(1).max(200) }).openapi('RefreshRequest');
+export const RefreshRequest = z.strictObject({ refresh_token: z.string().min(1).max(200) }).openapi('RefreshRequest', { example: examples.refreshRequest });
 
 export const signup = createRoute({
   method: 'post',

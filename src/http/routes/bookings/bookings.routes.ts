@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { jsonBody, jsonContent, problems, Timestamp, Uuid } from '../../openapi.ts';
 import { PageQuery } from '../../pagination.ts';
+import { bookingExamples as ex, ids } from '../../examples.ts';
 
 const security = [{ bearerAuth: [] }];
 const tags = ['Bookings'];
@@ -32,11 +33,11 @@ export const Booking = z
     created_at: Timestamp,
     updated_at: Timestamp,
   })
-  .openapi('Booking');
+  .openapi('Booking', { example: ex.booking });
 
 export const BookingList = z
   .object({ data: z.array(Booking), next_cursor: z.string().nullable().openapi({ description: 'Pass as `cursor` for the next page; null on the last page' }) })
-  .openapi('BookingList');
+  .openapi('BookingList', { example: ex.bookingList });
 
 export const BookingEvent = z
   .object({
@@ -49,7 +50,7 @@ export const BookingEvent = z
     to_status: BookingStatus,
     changes: z.record(z.string(), z.unknown()).openapi({ example: { reason: 'doctor ill' } }),
   })
-  .openapi('BookingEvent');
+  .openapi('BookingEvent', { example: ex.events.data[1] });
 
 const StatusList = z
   .union([z.string(), z.array(z.string())])
@@ -67,8 +68,9 @@ export const BookingQuery = z.object({
     description: 'Repeat the parameter or send a comma-separated list: `status=pending&status=confirmed` or `status=pending,confirmed`',
     type: 'array',
     items: { type: 'string', enum: [...BOOKING_STATUSES] },
+    example: ['pending', 'confirmed'],
   }),
-  customer: z.email().max(254).optional().openapi({ param: { name: 'customer', in: 'query' }, description: 'Contact email (case-insensitive)' }),
+  customer: z.email().max(254).optional().openapi({ param: { name: 'customer', in: 'query' }, description: 'Contact email (case-insensitive)', example: 'ada@example.com' }),
   q: z
     .string()
     .trim()
@@ -96,14 +98,14 @@ export const StaffBookingRequest = z
     notes: z.string().max(5000).optional(),
     hold: z.boolean().default(false).openapi({ description: 'Create a held booking that expires unless confirmed' }),
   })
-  .openapi('StaffBookingRequest');
+  .openapi('StaffBookingRequest', { example: ex.staffRequest });
 
 export const StaffBookingReceipt = Booking.extend({
   manage_token: z.string().openapi({ description: 'Shown once: staff may pass it on so the customer can view, reschedule or cancel' }),
   manage_url: z.string().openapi({ example: '/v1/public/bookings/BK-7F3K9QM?token=…' }),
-}).openapi('StaffBookingReceipt');
+}).openapi('StaffBookingReceipt', { example: ex.staffReceipt });
 
-export const ReasonRequest = z.strictObject({ reason: z.string().trim().min(1).max(1000).optional() }).openapi('BookingReasonRequest');
+export const ReasonRequest = z.strictObject({ reason: z.string().trim().min(1).max(1000).optional() }).openapi('BookingReasonRequest', { example: ex.reasonRequest });
 
 export const StaffRescheduleRequest = z
   .strictObject({
@@ -112,7 +114,7 @@ export const StaffRescheduleRequest = z
     location_id: Uuid.optional(),
     session_id: Uuid.optional().openapi({ description: 'Required for group services' }),
   })
-  .openapi('StaffRescheduleRequest');
+  .openapi('StaffRescheduleRequest', { example: ex.rescheduleRequest });
 
 const IdParam = z.object({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) });
 const optionalBody = <T extends z.ZodType>(schema: T) => ({ required: false, content: { 'application/json': { schema } } });
@@ -147,7 +149,7 @@ export const listBookingEvents = createRoute({
   security,
   summary: 'The audit trail of a booking, oldest first',
   request: { params: IdParam },
-  responses: { 200: jsonContent(z.object({ data: z.array(BookingEvent) }), 'Events'), ...problems(401, 404, 422) },
+  responses: { 200: jsonContent(z.object({ data: z.array(BookingEvent) }).openapi({ example: ex.events }), 'Events'), ...problems(401, 404, 422) },
 });
 
 export const createBooking = createRoute({
@@ -161,7 +163,9 @@ export const createBooking = createRoute({
     'Owners, admins and receptionists (at their location) may book hidden services and inside the notice period. ' +
     'Send an `Idempotency-Key` header to make retries safe: the same key and body return the original booking.',
   request: {
-    headers: z.object({ 'idempotency-key': z.string().min(1).max(255).optional().openapi({ description: 'Makes retries safe: the same key and body return the original booking' }) }),
+    headers: z.object({
+      'idempotency-key': z.string().min(1).max(255).optional().openapi({ description: 'Makes retries safe: the same key and body return the original booking', example: ids.requestId }),
+    }),
     body: jsonBody(StaffBookingRequest),
   },
   responses: { 201: jsonContent(StaffBookingReceipt, 'Booked'), ...problems(400, 401, 403, 404, 409, 413, 415, 422) },

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { jsonBody, jsonContent, problems, Timestamp, Uuid } from '../../openapi.ts';
+import { catalogExamples as ex } from '../../examples.ts';
 import { IdParam, nonEmpty, pageOf, PageQuery, staffOnly } from '../../staff.ts';
 import { LocalDate, LocalTime } from './fields.ts';
 
@@ -21,7 +22,7 @@ export const AvailabilityRule = z
     created_at: Timestamp,
     updated_at: Timestamp,
   })
-  .openapi('AvailabilityRule');
+  .openapi('AvailabilityRule', { example: ex.rule });
 
 export const AvailabilityRuleCreate = z
   .strictObject({
@@ -32,7 +33,7 @@ export const AvailabilityRuleCreate = z
     valid_from: LocalDate.nullable().optional(),
     valid_until: LocalDate.nullable().optional(),
   })
-  .openapi('AvailabilityRuleCreate');
+  .openapi('AvailabilityRuleCreate', { example: ex.ruleCreate });
 export const AvailabilityRulePatch = z
   .strictObject({
     location_id: Uuid.optional(),
@@ -43,7 +44,7 @@ export const AvailabilityRulePatch = z
     valid_until: LocalDate.nullable().optional(),
   })
   .refine(nonEmpty, 'Change at least one field')
-  .openapi('AvailabilityRulePatch');
+  .openapi('AvailabilityRulePatch', { example: ex.rulePatch });
 
 export const DateOverride = z
   .object({
@@ -57,7 +58,7 @@ export const DateOverride = z
     created_at: Timestamp,
     updated_at: Timestamp,
   })
-  .openapi('DateOverride');
+  .openapi('DateOverride', { example: ex.override });
 
 export const DateOverrideCreate = z
   .strictObject({
@@ -68,7 +69,7 @@ export const DateOverrideCreate = z
     start_time: LocalTime.nullable().optional().openapi({ description: 'Omit both times to close the day' }),
     end_time: LocalTime.nullable().optional(),
   })
-  .openapi('DateOverrideCreate');
+  .openapi('DateOverrideCreate', { example: ex.overrideCreate });
 
 export const TimeOff = z
   .object({
@@ -81,7 +82,7 @@ export const TimeOff = z
     created_at: Timestamp,
     updated_at: Timestamp,
   })
-  .openapi('TimeOff');
+  .openapi('TimeOff', { example: ex.timeOff });
 
 export const TimeOffCreate = z
   .strictObject({
@@ -91,7 +92,7 @@ export const TimeOffCreate = z
     ends_at: Timestamp.openapi({ example: '2027-03-08T00:00:00Z' }),
     reason: z.string().max(1000).nullable().optional(),
   })
-  .openapi('TimeOffCreate');
+  .openapi('TimeOffCreate', { example: ex.timeOffCreate });
 
 const SubjectQuery = z.object({
   provider: Uuid.optional().openapi({ param: { name: 'provider', in: 'query' } }),
@@ -108,7 +109,7 @@ export const listAvailabilityRules = createRoute({
   summary: 'Weekly hours of a provider at locations in the caller\'s scope',
   ...staffOnly,
   request: { params: IdParam, query: PageQuery },
-  responses: { 200: jsonContent(pageOf(AvailabilityRule, 'AvailabilityRule'), 'Rules, oldest first'), ...problems(401, 404, 422) },
+  responses: { 200: jsonContent(pageOf(AvailabilityRule, 'AvailabilityRule', ex.rulePage), 'Rules, oldest first'), ...problems(401, 404, 422) },
 });
 
 export const createAvailabilityRule = createRoute({
@@ -157,7 +158,7 @@ export const listDateOverrides = createRoute({
       to: LocalDate.optional().openapi({ param: { name: 'to', in: 'query' }, description: 'Last date (inclusive)' }),
     }),
   },
-  responses: { 200: jsonContent(pageOf(DateOverride, 'DateOverride'), 'Overrides, oldest first'), ...problems(401, 422) },
+  responses: { 200: jsonContent(pageOf(DateOverride, 'DateOverride', ex.overridePage), 'Overrides, oldest first'), ...problems(401, 422) },
 });
 
 export const createDateOverride = createRoute({
@@ -195,7 +196,7 @@ export const listTimeOff = createRoute({
       to: Timestamp.optional().openapi({ param: { name: 'to', in: 'query' }, description: 'Only absences starting before this instant' }),
     }),
   },
-  responses: { 200: jsonContent(pageOf(TimeOff, 'TimeOff'), 'Time off, oldest first'), ...problems(401, 422) },
+  responses: { 200: jsonContent(pageOf(TimeOff, 'TimeOff', ex.timeOffPage), 'Time off, oldest first'), ...problems(401, 422) },
 });
 
 export const createTimeOff = createRoute({

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { jsonBody, jsonContent, problems, Timestamp, Uuid } from '../../openapi.ts';
+import { catalogExamples as ex } from '../../examples.ts';
 import { IdParam, IncludeDeletedQuery, nonEmpty, pageOf, PageQuery, staffOnly } from '../../staff.ts';
 import { Name, Phone, TimeZone } from './fields.ts';
 
@@ -14,7 +15,7 @@ export const Location = z
     updated_at: Timestamp,
     deleted_at: Timestamp.nullable(),
   })
-  .openapi('Location');
+  .openapi('Location', { example: ex.location });
 
 export const LocationCreate = z
   .strictObject({
@@ -23,7 +24,7 @@ export const LocationCreate = z
     address: z.string().max(1000).nullable().optional(),
     phone: Phone.nullable().optional(),
   })
-  .openapi('LocationCreate');
+  .openapi('LocationCreate', { example: ex.locationCreate });
 
 export const LocationPatch = z
   .strictObject({
@@ -33,7 +34,7 @@ export const LocationPatch = z
     phone: Phone.nullable().optional(),
   })
   .refine(nonEmpty, 'Change at least one field')
-  .openapi('LocationPatch');
+  .openapi('LocationPatch', { example: ex.locationPatch });
 
 const tags = ['Catalog'];
 
@@ -45,7 +46,7 @@ export const listLocations = createRoute({
   summary: 'Locations in the caller\'s scope',
   ...staffOnly,
   request: { query: PageQuery.extend(IncludeDeletedQuery.shape) },
-  responses: { 200: jsonContent(pageOf(Location, 'Location'), 'Locations, oldest first'), ...problems(401, 422) },
+  responses: { 200: jsonContent(pageOf(Location, 'Location', ex.locationPage), 'Locations, oldest first'), ...problems(401, 422) },
 });
 
 export const getLocation = createRoute({

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { jsonBody, jsonContent, problems, Timestamp, Uuid } from '../../openapi.ts';
+import { catalogExamples as ex } from '../../examples.ts';
 import { IdParam, IncludeDeletedQuery, nonEmpty, pageOf, PageQuery, staffOnly } from '../../staff.ts';
 import { Email, Name, Phone } from './fields.ts';
 
@@ -15,7 +16,7 @@ export const Provider = z
     updated_at: Timestamp,
     deleted_at: Timestamp.nullable(),
   })
-  .openapi('Provider');
+  .openapi('Provider', { example: ex.provider });
 
 const fields = {
   email: Email.nullable().optional(),
@@ -24,11 +25,11 @@ const fields = {
   location_id: Uuid.nullable().optional(),
 };
 
-export const ProviderCreate = z.strictObject({ name: Name, ...fields }).openapi('ProviderCreate');
+export const ProviderCreate = z.strictObject({ name: Name, ...fields }).openapi('ProviderCreate', { example: ex.providerCreate });
 export const ProviderPatch = z
   .strictObject({ name: Name.optional(), ...fields })
   .refine(nonEmpty, 'Change at least one field')
-  .openapi('ProviderPatch');
+  .openapi('ProviderPatch', { example: ex.providerPatch });
 
 const tags = ['Catalog'];
 
@@ -40,7 +41,7 @@ export const listProviders = createRoute({
   summary: 'Providers based at, or working at, a location in the caller\'s scope',
   ...staffOnly,
   request: { query: PageQuery.extend(IncludeDeletedQuery.shape) },
-  responses: { 200: jsonContent(pageOf(Provider, 'Provider'), 'Providers, oldest first'), ...problems(401, 422) },
+  responses: { 200: jsonContent(pageOf(Provider, 'Provider', ex.providerPage), 'Providers, oldest first'), ...problems(401, 422) },
 });
 
 export const getProvider = createRoute({

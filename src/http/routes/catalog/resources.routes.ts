@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { jsonBody, jsonContent, problems, Timestamp, Uuid } from '../../openapi.ts';
+import { catalogExamples as ex } from '../../examples.ts';
 import { IdParam, IncludeDeletedQuery, nonEmpty, pageOf, PageQuery, staffOnly } from '../../staff.ts';
 import { Name } from './fields.ts';
 
@@ -15,15 +16,15 @@ export const Resource = z
     updated_at: Timestamp,
     deleted_at: Timestamp.nullable(),
   })
-  .openapi('Resource');
+  .openapi('Resource', { example: ex.resource });
 
 export const ResourceCreate = z
   .strictObject({ location_id: Uuid, name: Name.openapi({ example: 'Room 1' }), kind: Kind.optional() })
-  .openapi('ResourceCreate');
+  .openapi('ResourceCreate', { example: ex.resourceCreate });
 export const ResourcePatch = z
   .strictObject({ location_id: Uuid.optional(), name: Name.optional(), kind: Kind.optional() })
   .refine(nonEmpty, 'Change at least one field')
-  .openapi('ResourcePatch');
+  .openapi('ResourcePatch', { example: ex.resourcePatch });
 
 const tags = ['Catalog'];
 
@@ -35,7 +36,7 @@ export const listResources = createRoute({
   summary: 'Rooms and equipment at locations in the caller\'s scope',
   ...staffOnly,
   request: { query: PageQuery.extend(IncludeDeletedQuery.shape) },
-  responses: { 200: jsonContent(pageOf(Resource, 'Resource'), 'Resources, oldest first'), ...problems(401, 422) },
+  responses: { 200: jsonContent(pageOf(Resource, 'Resource', ex.resourcePage), 'Resources, oldest first'), ...problems(401, 422) },
 });
 
 export const getResource = createRoute({

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { jsonBody, jsonContent, problems, Timestamp, Uuid } from '../../openapi.ts';
+import { catalogExamples as ex } from '../../examples.ts';
 import { IdParam, IncludeDeletedQuery, nonEmpty, pageOf, PageQuery, staffOnly } from '../../staff.ts';
 import { Minutes, Name, Slug } from './fields.ts';
 
@@ -31,7 +32,7 @@ export const Service = z
     updated_at: Timestamp,
     deleted_at: Timestamp.nullable(),
   })
-  .openapi('Service');
+  .openapi('Service', { example: ex.service });
 
 const fields = {
   name: Name.openapi({ example: 'Check-up' }),
@@ -59,11 +60,11 @@ export const ServiceCreate = z
     name: fields.name,
     duration_minutes: fields.duration_minutes,
   })
-  .openapi('ServiceCreate');
+  .openapi('ServiceCreate', { example: ex.serviceCreate });
 export const ServicePatch = z
   .strictObject({ slug: Slug.optional(), ...z.object(fields).partial().shape })
   .refine(nonEmpty, 'Change at least one field')
-  .openapi('ServicePatch');
+  .openapi('ServicePatch', { example: ex.servicePatch });
 
 const ProviderLinkParams = IdParam.extend({ provider_id: Uuid.openapi({ param: { name: 'provider_id', in: 'path' } }) });
 const ResourceLinkParams = IdParam.extend({ resource_id: Uuid.openapi({ param: { name: 'resource_id', in: 'path' } }) });
@@ -78,7 +79,7 @@ export const listServices = createRoute({
   summary: 'Services of the tenant, public and hidden',
   ...staffOnly,
   request: { query: PageQuery.extend(IncludeDeletedQuery.shape) },
-  responses: { 200: jsonContent(pageOf(Service, 'Service'), 'Services, oldest first'), ...problems(401, 422) },
+  responses: { 200: jsonContent(pageOf(Service, 'Service', ex.servicePage), 'Services, oldest first'), ...problems(401, 422) },
 });
 
 export const getService = createRoute({

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { jsonBody, jsonContent, problems, Timestamp, Uuid } from '../../openapi.ts';
 import { PageQuery } from '../../pagination.ts';
+import { cursors, examples, otherExamples } from '../../examples.ts';
 import { peopleOnly } from '../../staff.ts';
 import { Email, Password, Session } from '../auth/auth.routes.ts';
 import { BookingList } from '../bookings/bookings.routes.ts';
@@ -13,9 +14,9 @@ export const DisplayName = z.string().trim().min(1).max(200).openapi({ example: 
 
 export const CustomerSignupRequest = z
   .strictObject({ email: Email, password: Password, name: DisplayName, phone: Phone.optional() })
-  .openapi('CustomerSignupRequest');
+  .openapi('CustomerSignupRequest', { example: examples.customerSignupRequest });
 
-export const CustomerLoginRequest = z.strictObject({ email: Email, password: z.string().min(1).max(200) }).openapi('CustomerLoginRequest');
+export const CustomerLoginRequest = z.strictObject({ email: Email, password: z.string().min(1).max(200) }).openapi('CustomerLoginRequest', { example: examples.customerLoginRequest });
 
 export const CustomerSummary = z
   .object({
@@ -28,16 +29,16 @@ export const CustomerSummary = z
     last_booking_at: Timestamp.nullable().openapi({ description: 'Start of their latest past booking that was not cancelled, rejected or expired' }),
     next_booking_at: Timestamp.nullable().openapi({ description: 'Start of their next active booking' }),
   })
-  .openapi('CustomerSummary');
+  .openapi('CustomerSummary', { example: otherExamples.customerSummary });
 
 export const CustomerList = z
   .object({ data: z.array(CustomerSummary), next_cursor: z.string().nullable().openapi({ description: 'Pass as `cursor` for the next page; null on the last page' }) })
-  .openapi('CustomerList');
+  .openapi('CustomerList', { example: otherExamples.customerList });
 
 export const CustomerQuery = z.object({
   q: z.string().trim().min(1).max(200).optional().openapi({ param: { name: 'q', in: 'query' }, description: 'Beginning of the name or email (case-insensitive)', example: 'ada' }),
   limit: PageQuery.limit,
-  cursor: z.string().min(1).max(1000).optional().openapi({ param: { name: 'cursor', in: 'query' }, description: 'The `next_cursor` of the previous page' }),
+  cursor: z.string().min(1).max(1000).optional().openapi({ param: { name: 'cursor', in: 'query' }, description: 'The `next_cursor` of the previous page', example: cursors.customers }),
 });
 
 export const customerSignup = createRoute({
@@ -50,7 +51,7 @@ export const customerSignup = createRoute({
     'A customer account is one identity (email) across every business on Slotbase: an email that already has an account gets 409; log in instead. ' +
     'Its session never acts in a tenant: it sees the customer\'s own bookings and profile only.',
   request: { params: z.object({ tenant: TenantSlug }), body: jsonBody(CustomerSignupRequest) },
-  responses: { 201: jsonContent(Session, 'Account created; a customer session'), ...problems(400, 404, 409, 413, 415, 422) },
+  responses: { 201: jsonContent(Session, 'Account created; a customer session', examples.customerSession), ...problems(400, 404, 409, 413, 415, 422) },
 });
 
 export const customerLogin = createRoute({
@@ -61,7 +62,7 @@ export const customerLogin = createRoute({
   summary: 'Log in as a customer on a business\'s booking page',
   description: 'Refresh and log out at `/v1/auth/refresh` and `/v1/auth/logout`; a refreshed customer session stays a customer session.',
   request: { params: z.object({ tenant: TenantSlug }), body: jsonBody(CustomerLoginRequest) },
-  responses: { 200: jsonContent(Session, 'A customer session'), ...problems(400, 401, 404, 415, 422) },
+  responses: { 200: jsonContent(Session, 'A customer session', examples.customerSession), ...problems(400, 401, 404, 415, 422) },
 });
 
 export const listCustomers = createRoute({

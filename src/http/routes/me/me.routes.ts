@@ -4,6 +4,7 @@ import { requireUser } from '../../auth.ts';
 import type { AppEnv } from '../../env.ts';
 import { jsonBody, jsonContent, problems, Timestamp, Uuid } from '../../openapi.ts';
 import { PageQuery } from '../../pagination.ts';
+import { bookingExamples, otherExamples } from '../../examples.ts';
 import { nonEmpty } from '../../staff.ts';
 import { BookingStatus } from '../bookings/bookings.routes.ts';
 import { DisplayName, Phone } from '../customers/customers.routes.ts';
@@ -25,12 +26,12 @@ export const Profile = z
     created_at: Timestamp,
     updated_at: Timestamp,
   })
-  .openapi('Profile');
+  .openapi('Profile', { example: otherExamples.profile });
 
 export const ProfilePatch = z
   .strictObject({ display_name: DisplayName.nullable().optional(), phone: Phone.nullable().optional() })
   .refine(nonEmpty, { message: 'Send at least one field' })
-  .openapi('ProfilePatch');
+  .openapi('ProfilePatch', { example: otherExamples.profilePatch });
 
 export const MyBooking = z
   .object({
@@ -53,17 +54,17 @@ export const MyBooking = z
     status_reason: z.string().nullable(),
     created_at: Timestamp,
   })
-  .openapi('MyBooking');
+  .openapi('MyBooking', { example: bookingExamples.myBooking });
 
 export const MyBookingList = z
   .object({ data: z.array(MyBooking), next_cursor: z.string().nullable().openapi({ description: 'Pass as `cursor` for the next page; null on the last page' }) })
-  .openapi('MyBookingList');
+  .openapi('MyBookingList', { example: bookingExamples.myBookingList });
 
 export const MyBookingQuery = z.object({
   upcoming: z
     .enum(['true', 'false'])
     .optional()
-    .openapi({ param: { name: 'upcoming', in: 'query' }, description: '`true`: bookings starting from now on; `false`: those that started before now; omitted: all' }),
+    .openapi({ param: { name: 'upcoming', in: 'query' }, example: 'true', description: '`true`: bookings starting from now on; `false`: those that started before now; omitted: all' }),
   ...PageQuery,
 });
 

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { jsonBody, jsonContent, problems, Timestamp, Uuid } from '../../openapi.ts';
+import { memberExamples as ex } from '../../examples.ts';
 import { IdParam, IncludeDeletedQuery, nonEmpty, pageOf, PageQuery, staffOnly } from '../../staff.ts';
 
 const Role = z.enum(['owner', 'admin', 'receptionist', 'provider', 'viewer']);
@@ -16,7 +17,7 @@ export const Member = z
     updated_at: Timestamp,
     deleted_at: Timestamp.nullable(),
   })
-  .openapi('Member');
+  .openapi('Member', { example: ex.member });
 
 export const MemberCreate = z
   .strictObject({
@@ -24,12 +25,12 @@ export const MemberCreate = z
     role: Role,
     location_id: Uuid.nullable().optional(),
   })
-  .openapi('MemberCreate');
+  .openapi('MemberCreate', { example: ex.memberCreate });
 
 export const MemberPatch = z
   .strictObject({ role: Role.optional(), location_id: Uuid.nullable().optional() })
   .refine(nonEmpty, 'Change at least one field')
-  .openapi('MemberPatch');
+  .openapi('MemberPatch', { example: ex.memberPatch });
 
 const tags = ['Members'];
 
@@ -41,7 +42,7 @@ export const listMembers = createRoute({
   summary: 'Tenant-wide colleagues and those of the caller\'s location',
   ...staffOnly,
   request: { query: PageQuery.extend(IncludeDeletedQuery.shape) },
-  responses: { 200: jsonContent(pageOf(Member, 'Member'), 'Members, oldest first'), ...problems(401, 422) },
+  responses: { 200: jsonContent(pageOf(Member, 'Member', ex.memberPage), 'Members, oldest first'), ...problems(401, 422) },
 });
 
 export const getMember = createRoute({

@@ -1,5 +1,6 @@
 import type postgres from 'postgres';
 import { withSession } from '#src/db/session.ts';
+import { hashDeviceToken, isUnavailableError, recordBanHit, type BookingAttempt } from '#src/lib/bans.ts';
 import { createRouter } from '../../create-router.ts';
 import { ProblemError } from '../../problem.ts';
 import type { z } from '@hono/zod-openapi';
@@ -106,16 +107,23 @@ export const publicRouter = createRouter()
   .openapi(createBooking, async (c) => {
     const { tenant } = c.req.valid('param');
     const body = c.req.valid('json');
-    const key = c.req.valid('header')['idempotency-key'] ?? null;
+    const headers = c.req.valid('header');
+    const key = headers['idempotency-key'] ?? null;
+    const deviceHash = headers['x-device-token'] ? hashDeviceToken(headers['x-device-token']) : null;
     // Only a signed-in caller may leave out the contact: their profile fills it.
     if (!body.contact && c.var.caller.role !== 'authenticated') {
       throw new ProblemError(422, 'validation_failed', 'The request is not valid', undefined, [
         { field: 'contact', message: 'Required unless you are signed in', code: 'invalid_type' },
       ]);
     }
+    let attempt: BookingAttempt | undefined;
     const receipt = await withSession(c.var.deps.sql, c.var.caller, async (tx) => {
       const t = await tenantBySlug(tx, tenant);
       const contact = body.contact ?? (await profileContact(tx));
+      attempt = {
+        tenantId: t.id, serviceId: body.service_id, startsAt: body.starts_at ?? null, sessionId: body.session_id ?? null,
+        email: contact.email ?? null, phone: contact.phone ?? null, deviceHash,
+      };
       const [r] = await tx<{ id: string; code: string; manage_token: string; status: 'held' | 'pending' | 'confirmed'; starts_at: Date; ends_at: Date; provider_id: string; location_id: string; session_id: string | null; party_size: number; hold_expires_at: Date | null }[]>`
         select * from slotbase.create_booking(
           p_tenant_id => ${t.id}, p_service_id => ${body.service_id}, p_starts_at => ${body.starts_at ?? null},
@@ -123,8 +131,20 @@ export const publicRouter = createRouter()
           p_session_id => ${body.session_id ?? null}, p_party_size => ${body.party_size},
           p_contact_name => ${contact.name}, p_contact_email => ${contact.email ?? null},
           p_contact_phone => ${contact.phone ?? null}, p_notes => ${body.notes ?? null},
-          p_hold => ${body.hold}, p_idempotency_key => ${key})`;
+          p_hold => ${body.hold}, p_idempotency_key => ${key}, p_device_hash => ${deviceHash})`;
       return r!;
+    }).catch(async (error: unknown) => {
+      // A banned booker was told what an unavailable time tells anyone (the same error, rethrown
+      // below); the attempt is logged for staff in a transaction of its own. Members of this
+      // tenant booking here are staff, whom create_booking does not check.
+      const caller = c.var.caller;
+      const member = caller.role === 'authenticated' && caller.tenantId !== undefined && caller.tenantId === attempt?.tenantId;
+      if (attempt && !member && isUnavailableError(error)) {
+        await recordBanHit(c.var.deps.sql, attempt).catch((logError: unknown) =>
+          c.var.deps.logger.error({ err: logError, requestId: c.get('requestId') }, 'could not record a ban hit'),
+        );
+      }
+      throw error;
     });
     return c.json(
       {

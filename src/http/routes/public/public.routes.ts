@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { ids, manageToken, publicExamples as ex } from '../../examples.ts';
 import { jsonBody, jsonContent, problems, Timestamp, Uuid } from '../../openapi.ts';
 
 const TenantSlug = z.string().min(1).max(63).openapi({ param: { name: 'tenant', in: 'path' }, example: 'sunrise-clinic' });
@@ -20,11 +21,11 @@ export const PublicService = z
     price_cents: z.number().int().nullable(),
     currency: z.string().nullable(),
   })
-  .openapi('PublicService');
+  .openapi('PublicService', { example: ex.service });
 
 export const PublicLocation = z
   .object({ id: Uuid, name: z.string(), time_zone: z.string(), address: z.string().nullable() })
-  .openapi('PublicLocation');
+  .openapi('PublicLocation', { example: ex.location });
 
 export const Slot = z
   .object({
@@ -36,9 +37,9 @@ export const Slot = z
     seats_left: z.number().int().nullable(),
     local_starts_at: z.string().openapi({ example: '2027-03-01T10:00:00', description: 'Wall-clock start in the requested (or the location\'s) time zone' }),
   })
-  .openapi('Slot');
+  .openapi('Slot', { example: ex.slot });
 
-export const SlotList = z.object({ time_zone: z.string().nullable(), data: z.array(Slot) }).openapi('SlotList');
+export const SlotList = z.object({ time_zone: z.string().nullable(), data: z.array(Slot) }).openapi('SlotList', { example: ex.slots });
 
 export const SlotQuery = z.object({
   from: Timestamp.openapi({ param: { name: 'from', in: 'query' } }),
@@ -46,7 +47,7 @@ export const SlotQuery = z.object({
   timezone: z.string().max(64).optional().openapi({ param: { name: 'timezone', in: 'query' }, example: 'America/New_York' }),
   provider: Uuid.optional().openapi({ param: { name: 'provider', in: 'query' } }),
   location: Uuid.optional().openapi({ param: { name: 'location', in: 'query' } }),
-  party_size: z.coerce.number().int().min(1).max(1000).optional().openapi({ param: { name: 'party_size', in: 'query' } }),
+  party_size: z.coerce.number().int().min(1).max(1000).optional().openapi({ param: { name: 'party_size', in: 'query' }, example: 2 }),
 });
 
 export const PublicBookingRequest = z
@@ -68,7 +69,7 @@ export const PublicBookingRequest = z
     notes: z.string().max(5000).optional(),
     hold: z.boolean().default(false).openapi({ description: 'Create a held booking (pay-then-confirm); it expires unless confirmed' }),
   })
-  .openapi('PublicBookingRequest');
+  .openapi('PublicBookingRequest', { example: ex.bookingRequest });
 
 export const BookingReceipt = z
   .object({
@@ -85,7 +86,7 @@ export const BookingReceipt = z
     hold_expires_at: Timestamp.nullable(),
     manage_url: z.string().openapi({ example: '/v1/public/bookings/BK-7F3K9QM?token=…' }),
   })
-  .openapi('BookingReceipt');
+  .openapi('BookingReceipt', { example: ex.receipt });
 
 export const PublicBooking = z
   .object({
@@ -101,16 +102,16 @@ export const PublicBooking = z
     contact_name: z.string(),
     hold_expires_at: Timestamp.nullable(),
   })
-  .openapi('PublicBooking');
+  .openapi('PublicBooking', { example: ex.booking });
 
 const ManageToken = z.object({
-  token: z.string().min(1).max(200).optional().openapi({ param: { name: 'token', in: 'query' }, description: 'The manage token (or send it as X-Manage-Token)' }),
+  token: z.string().min(1).max(200).optional().openapi({ param: { name: 'token', in: 'query' }, description: 'The manage token (or send it as X-Manage-Token)', example: manageToken }),
 });
 
 export const RescheduleRequest = z
   .strictObject({ starts_at: Timestamp.optional(), provider_id: Uuid.optional(), session_id: Uuid.optional() })
-  .openapi('PublicRescheduleRequest');
-export const CancelRequest = z.strictObject({ reason: z.string().max(1000).optional() }).openapi('PublicCancelRequest');
+  .openapi('PublicRescheduleRequest', { example: ex.rescheduleRequest });
+export const CancelRequest = z.strictObject({ reason: z.string().max(1000).optional() }).openapi('PublicCancelRequest', { example: ex.cancelRequest });
 
 export const listServices = createRoute({
   method: 'get',
@@ -119,7 +120,7 @@ export const listServices = createRoute({
   tags: ['Public booking'],
   summary: 'Public services of a business',
   request: { params: z.object({ tenant: TenantSlug }) },
-  responses: { 200: jsonContent(z.object({ data: z.array(PublicService) }), 'Services'), ...problems(401, 404) },
+  responses: { 200: jsonContent(z.object({ data: z.array(PublicService) }).openapi({ example: ex.services }), 'Services'), ...problems(401, 404) },
 });
 
 export const listLocations = createRoute({
@@ -129,7 +130,7 @@ export const listLocations = createRoute({
   tags: ['Public booking'],
   summary: 'Locations of a business',
   request: { params: z.object({ tenant: TenantSlug }) },
-  responses: { 200: jsonContent(z.object({ data: z.array(PublicLocation) }), 'Locations'), ...problems(401, 404) },
+  responses: { 200: jsonContent(z.object({ data: z.array(PublicLocation) }).openapi({ example: ex.locations }), 'Locations'), ...problems(401, 404) },
 });
 
 export const listSlots = createRoute({
@@ -139,7 +140,7 @@ export const listSlots = createRoute({
   tags: ['Public booking'],
   summary: 'Free slots of a service in a time range (at most 100 days)',
   request: {
-    params: z.object({ tenant: TenantSlug, service: z.string().min(1).max(63).openapi({ param: { name: 'service', in: 'path' }, description: 'Service id or slug' }) }),
+    params: z.object({ tenant: TenantSlug, service: z.string().min(1).max(63).openapi({ param: { name: 'service', in: 'path' }, description: 'Service id or slug', example: 'checkup' }) }),
     query: SlotQuery,
   },
   responses: { 200: jsonContent(SlotList, 'Slots, earliest first'), ...problems(401, 404, 422) },
@@ -154,7 +155,13 @@ export const createBooking = createRoute({
   description: 'Send an `Idempotency-Key` header to make retries safe: the same key and body return the original booking.',
   request: {
     params: z.object({ tenant: TenantSlug }),
-    headers: z.object({ 'idempotency-key': z.string().min(1).max(255).optional().openapi({ description: 'Makes retries safe: the same key and body return the original booking' }) }),
+    headers: z.object({
+      'idempotency-key': z.string().min(1).max(255).optional().openapi({ description: 'Makes retries safe: the same key and body return the original booking', example: ids.requestId }),
+      'x-device-token': z.string().min(16).max(255).optional().openapi({
+        description: 'An opaque token the booking page keeps per browser; only its sha256 is compared with the business\'s device bans',
+        example: 'dvc_4f9c1e0a7b2d4c6e8f10a2b3c4d5e6f7',
+      }),
+    }),
     body: jsonBody(PublicBookingRequest),
   },
   responses: { 201: jsonContent(BookingReceipt, 'Booked'), ...problems(400, 401, 404, 409, 413, 415, 422) },

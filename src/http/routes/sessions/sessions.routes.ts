@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { jsonBody, jsonContent, problems, Timestamp, Uuid } from '../../openapi.ts';
 import { PageQuery } from '../../pagination.ts';
+import { bookingExamples as ex } from '../../examples.ts';
 
 const security = [{ bearerAuth: [] }];
 const tags = ['Sessions'];
@@ -19,11 +20,11 @@ export const Session = z
     created_at: Timestamp,
     updated_at: Timestamp,
   })
-  .openapi('GroupSession');
+  .openapi('GroupSession', { example: ex.session });
 
 export const SessionList = z
   .object({ data: z.array(Session), next_cursor: z.string().nullable().openapi({ description: 'Pass as `cursor` for the next page; null on the last page' }) })
-  .openapi('SessionList');
+  .openapi('SessionList', { example: ex.sessionList });
 
 export const SessionQuery = z.object({
   service: Uuid.optional().openapi({ param: { name: 'service', in: 'query' } }),
@@ -43,7 +44,7 @@ export const SessionRequest = z
     ends_at: Timestamp.optional().openapi({ description: 'Default: the start plus the service\'s duration' }),
     capacity: Capacity,
   })
-  .openapi('SessionRequest');
+  .openapi('SessionRequest', { example: ex.sessionRequest });
 
 export const GenerateSessionsRequest = z
   .strictObject({
@@ -51,9 +52,9 @@ export const GenerateSessionsRequest = z
     from: Timestamp,
     to: Timestamp.openapi({ description: 'At most 100 days after `from`' }),
   })
-  .openapi('GenerateSessionsRequest');
+  .openapi('GenerateSessionsRequest', { example: ex.generateRequest });
 
-export const SessionPatch = z.strictObject({ capacity: Capacity }).openapi('SessionPatch');
+export const SessionPatch = z.strictObject({ capacity: Capacity }).openapi('SessionPatch', { example: ex.sessionPatch });
 
 const IdParam = z.object({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) });
 
@@ -88,7 +89,7 @@ export const generateSessions = createRoute({
   security,
   summary: 'Create sessions of a group service on its providers\' free slots (owners, admins)',
   request: { body: jsonBody(GenerateSessionsRequest) },
-  responses: { 201: jsonContent(z.object({ data: z.array(Session) }), 'The sessions created'), ...problems(400, 401, 404, 415, 422) },
+  responses: { 201: jsonContent(z.object({ data: z.array(Session) }).openapi({ example: ex.generated }), 'The sessions created'), ...problems(400, 401, 404, 415, 422) },
 });
 
 export const updateSession = createRoute({

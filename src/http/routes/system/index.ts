@@ -2,8 +2,9 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { createRouter } from '../../create-router.ts';
 import { jsonContent, problems, withoutRateLimit } from '../../openapi.ts';
 import { ProblemError } from '../../problem.ts';
+import { otherExamples } from '../../examples.ts';
 
-const Health = z.object({ status: z.literal('ok') }).openapi('Health');
+const Health = z.object({ status: z.literal('ok') }).openapi('Health', { example: otherExamples.health });
 
 const health = createRoute({
   method: 'get',

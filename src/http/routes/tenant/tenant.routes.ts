@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { jsonBody, jsonContent, problems, Timestamp, Uuid } from '../../openapi.ts';
 import { nonEmpty, staffOnly } from '../../staff.ts';
+import { tenantExamples } from '../../examples.ts';
 
 export const Tenant = z
   .object({
@@ -15,7 +16,7 @@ export const Tenant = z
     created_at: Timestamp,
     updated_at: Timestamp,
   })
-  .openapi('Tenant');
+  .openapi('Tenant', { example: tenantExamples.tenant });
 
 export const TenantPatch = z
   .strictObject({
@@ -28,7 +29,7 @@ export const TenantPatch = z
       .openapi({ description: 'Replaces the settings object (e.g. `reminder_offsets_minutes`)' }),
   })
   .refine(nonEmpty, 'Change at least one field')
-  .openapi('TenantPatch');
+  .openapi('TenantPatch', { example: tenantExamples.tenantPatch });
 
 const tags = ['Tenant'];
 

@@ -1,0 +1,1 @@
+export { bansRouter } from './bans.handlers.ts';
