@@ -1127,6 +1127,10 @@ begin
     if v_session.id = v_booking.session_id then
       return v_booking;
     end if;
+    -- A booker banned since they booked is told what a full session tells anyone (see bans).
+    if not v_staff and slotbase_private.booker_is_banned(v_booking.tenant_id, v_booking.contact_email, v_booking.contact_phone, null) is not null then
+      raise exception 'not enough seats left in this session' using errcode = 'SBFUL';
+    end if;
     -- Seats: lock the booking, then both sessions in id order; release the old seats, take the new ones.
     select * into v_booking from slotbase.bookings where tenant_id = v_booking.tenant_id and id = v_booking.id for update;
     if v_booking.status not in ('held', 'pending', 'confirmed') then
@@ -1179,6 +1183,10 @@ begin
     raise exception 'this time is outside the service''s availability' using errcode = 'SBOUT';
   end if;
 
+  -- A booker banned since they booked is told what a taken time tells anyone (see bans).
+  if not v_staff and slotbase_private.booker_is_banned(v_booking.tenant_id, v_booking.contact_email, v_booking.contact_phone, null) is not null then
+    raise exception 'this time was just taken' using errcode = 'SBTAK';
+  end if;
   v_resources := slotbase_private.required_resources(v_booking.tenant_id, v_service.id, v_location);
   v_busy := tstzrange(v_start - make_interval(mins => v_service.buffer_before_minutes),
                       v_end + make_interval(mins => v_service.buffer_after_minutes));

@@ -161,6 +161,27 @@ describe('ban lists', () => {
     }
   });
 
+  it('a booker banned after booking cannot move the booking with their manage token (told: taken)', async () => {
+    const at = await nextSlot();
+    const [receipt] = await db().queryAs<{ id: string; manage_token: string }>(
+      anon,
+      `select id, manage_token from slotbase.create_booking(p_tenant_id => $1, p_service_id => $2, p_starts_at => $3,
+         p_contact_name => 'Later Banned', p_contact_email => 'later-banned@example.test')`,
+      [c.tenantId, c.serviceId, at],
+    );
+    await ban('email', 'later-banned@example.test');
+    const moveTo = await nextSlot();
+    const answer = await outcome(
+      db().queryAs(anon, 'select slotbase.reschedule_booking($1, $2, p_manage_token => $3)', [receipt!.id, moveTo, receipt!.manage_token]),
+    );
+    expect(answer).toMatchObject({ code: 'SBTAK' });
+    const [still] = await db().queryAs<{ starts_at: Date }>(c.owner, 'select starts_at from slotbase.bookings where id = $1', [receipt!.id]);
+    expect(still!.starts_at).toEqual(at);
+    // Cancelling stays possible: a ban keeps people from booking, not from leaving.
+    const [cancelled] = await db().queryAs<{ status: string }>(anon, 'select (slotbase.cancel_booking($1, null, $2)).status', [receipt!.id, receipt!.manage_token]);
+    expect(cancelled!.status).toBe('cancelled');
+  });
+
   it('a lookalike domain, another email or another device is not banned', async () => {
     await ban('domain', 'spam-domain.example');
     await ban('email', 'exact@example.test');
