@@ -760,7 +760,8 @@ create function slotbase.create_booking(
   p_notes text default null,
   p_hold boolean default false,
   p_idempotency_key text default null,
-  p_device_hash text default null
+  p_device_hash text default null,
+  p_on_behalf boolean default false
 )
 returns slotbase.booking_receipt
 language plpgsql
@@ -809,6 +810,11 @@ begin
   end if;
   -- Staff of some location may see hidden services; whether they act as staff is decided
   -- once the booking's location is known (a branch receptionist is staff only at their branch).
+  -- Booking on a customer's behalf (the receptionist flow) is for staff only; refused before any
+  -- work, and again below once the booking's location is known.
+  if p_on_behalf and not slotbase_private.is_staff_of(p_tenant_id, null) then
+    raise exception 'only owners, admins and receptionists book on a customer''s behalf' using errcode = 'insufficient_privilege';
+  end if;
   if not v_service.is_public and not slotbase_private.is_staff_of(p_tenant_id, null) then
     raise exception 'service not found' using errcode = 'SBNF1';
   end if;
@@ -831,6 +837,9 @@ begin
       raise exception 'session not found' using errcode = 'SBNF1';
     end if;
     v_staff := slotbase_private.is_staff_of(p_tenant_id, v_session.location_id);
+    if p_on_behalf and not v_staff then
+      raise exception 'only staff of this location book on a customer''s behalf' using errcode = 'insufficient_privilege';
+    end if;
     perform slotbase_private.check_public_booker(v_service, v_staff, p_contact_email, p_contact_phone);
     if not v_staff and v_session.starts_at < pg_catalog.now() + make_interval(mins => v_service.min_notice_minutes) then
       raise exception 'too late to book this session' using errcode = 'SBLAT';
@@ -897,6 +906,9 @@ begin
     raise exception 'choose a location' using errcode = 'SBVAL', hint = 'location_id';
   end if;
   v_staff := slotbase_private.is_staff_of(p_tenant_id, v_location);
+  if p_on_behalf and not v_staff then
+    raise exception 'only staff of this location book on a customer''s behalf' using errcode = 'insufficient_privilege';
+  end if;
   perform slotbase_private.check_public_booker(v_service, v_staff, p_contact_email, p_contact_phone);
   if not v_staff and v_start < pg_catalog.now() + make_interval(mins => v_service.min_notice_minutes) then
     raise exception 'too late to book this time' using errcode = 'SBLAT';
@@ -954,7 +966,7 @@ begin
   return slotbase_private.receipt_of(v_booking);
 end
 $$;
-comment on function slotbase.create_booking(uuid, uuid, timestamptz, uuid, uuid, uuid, integer, text, text, text, text, boolean, text, text) is
+comment on function slotbase.create_booking(uuid, uuid, timestamptz, uuid, uuid, uuid, integer, text, text, text, text, boolean, text, text, boolean) is
   'Books an appointment or seats. Raises 23P01/SBTAK slot_taken, SBFUL session_full, SBOUT, SBLAT, SBEAR, SBPTY, SBNF1, SBIDM, SBVAL. p_device_hash: sha256 hex of the booker''s device token (ban lists).';
 
 -- why: one place that decides whether the caller may act on a booking: staff in scope, the
@@ -1565,7 +1577,7 @@ create trigger _400_enqueue_jobs after insert or update on slotbase.bookings
 revoke execute on all functions in schema slotbase, slotbase_private from public;
 grant execute on function
   slotbase.available_slots(uuid, uuid, timestamptz, timestamptz, uuid, uuid, text, integer),
-  slotbase.create_booking(uuid, uuid, timestamptz, uuid, uuid, uuid, integer, text, text, text, text, boolean, text, text),
+  slotbase.create_booking(uuid, uuid, timestamptz, uuid, uuid, uuid, integer, text, text, text, text, boolean, text, text, boolean),
   slotbase.cancel_booking(uuid, text, text),
   slotbase.reschedule_booking(uuid, timestamptz, uuid, uuid, uuid, text),
   slotbase.find_booking(text, text)

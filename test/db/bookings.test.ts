@@ -425,6 +425,22 @@ describe('booking engine', () => {
     expect(done!.status).toBe('cancelled');
   });
 
+  it('booking on a customer\'s behalf is refused (42501) to anyone but staff of that location, before anything is written', async () => {
+    const c = await createClinic(db());
+    const viewer = await addMember(db(), c.tenantId, 'viewer');
+    const branch2 = await createLocation(db(), c.tenantId, { timeZone: TZ });
+    const receptionist2 = await addMember(db(), c.tenantId, 'receptionist', { locationId: branch2.id });
+    const start = await at(db(), 3, '10:00');
+    const onBehalf = `select id from slotbase.create_booking(p_tenant_id => $1, p_service_id => $2, p_starts_at => $3,
+      p_contact_name => 'Walk-in', p_on_behalf => true)`;
+    await expectSqlState(db().queryAs(viewer, onBehalf, [c.tenantId, c.serviceId, start]), '42501');
+    await expectSqlState(db().queryAs(receptionist2, onBehalf, [c.tenantId, c.serviceId, start]), '42501');
+    expect(await db().queryAs(c.owner, 'select 1 from slotbase.bookings where tenant_id = $1', [c.tenantId])).toEqual([]);
+    const [ok] = await db().queryAs<{ id: string }>(c.owner, onBehalf, [c.tenantId, c.serviceId, start]);
+    const [row] = await db().queryAs<{ source: string }>(c.owner, 'select source from slotbase.bookings where id = $1', [ok!.id]);
+    expect(row!.source).toBe('staff');
+  });
+
   it('a provider completes or marks no-show on their own bookings only', async () => {
     const c = await createClinic(db(), {}, 2);
     const me = await addMember(db(), c.tenantId, 'provider');

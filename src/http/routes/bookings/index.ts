@@ -146,13 +146,11 @@ export const bookingsRouter = router
           p_session_id => ${body.session_id ?? null}, p_party_size => ${body.party_size},
           p_contact_name => ${body.contact.name}, p_contact_email => ${body.contact.email ?? null},
           p_contact_phone => ${body.contact.phone ?? null}, p_notes => ${body.notes ?? null},
-          p_hold => ${body.hold}, p_idempotency_key => ${key})`;
+          p_hold => ${body.hold}, p_idempotency_key => ${key}, p_on_behalf => true)`;
+      // p_on_behalf: create_booking itself refuses (42501 → 403) a caller who is not staff there.
       const [row] = await tx<BookingRow[]>`
         select ${tx(BOOKING_COLUMNS)} from slotbase.bookings where tenant_id = ${caller.tenantId} and id = ${receipt!.id}`;
-      // create_booking treats a caller who is not staff at the booking's location as a public
-      // booker; this endpoint only books on a customer's behalf, so such a booking is rolled back.
-      if (!row || row.source !== 'staff') throw new ProblemError(403, 'forbidden', 'Only owners, admins and receptionists of this location book for customers');
-      return { booking: row, manageToken: receipt!.manage_token };
+      return { booking: row!, manageToken: receipt!.manage_token };
     });
     return c.json(
       {
