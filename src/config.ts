@@ -34,9 +34,35 @@ const ConfigSchema = z.object({
   /** Token-bucket budgets: anonymous callers per client address, signed-in members and API keys each. */
   RATE_LIMIT_PUBLIC_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(120),
   RATE_LIMIT_AUTHENTICATED_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
+  /** Where people reach this deployment (links in mails, ICS feeds). Unset: http://HOST:PORT. */
+  PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  /** Outgoing mail server, e.g. smtp://user:pass@mail.example.com:587 (smtps:// for TLS). Unset: mails go to the log. */
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
+  MAIL_FROM: z.string().min(3).default('Slotbase <no-reply@slotbase.localhost>'),
+  /** A Twilio-compatible SMS API: base URL (e.g. https://api.twilio.com), account SID, auth token, sender. All four, or none. */
+  SMS_API_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  SMS_ACCOUNT_SID: z.string().min(1).optional(),
+  SMS_AUTH_TOKEN: z.string().min(1).optional(),
+  SMS_FROM: z.string().regex(/^\+[1-9]\d{1,14}$/, 'must be an E.164 number such as +15005550006').optional(),
+  /** Outbound webhooks: per-attempt timeout, attempts per delivery, first retry delay (doubles each time). */
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(30).default(8),
+  WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
+  /** An endpoint is disabled after this many failed attempts in a row (any success resets the count). */
+  WEBHOOK_DISABLE_AFTER_FAILURES: z.coerce.number().int().min(1).max(10_000).default(50),
+  /** Notification and webhook delivery logs older than this are pruned by a daily job. */
+  LOG_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  /** Jobs one worker process runs at once (graphile-worker concurrency). */
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(5),
+  /** How often the worker looks for jobs that became due (new jobs arrive by LISTEN/NOTIFY at once). */
+  WORKER_POLL_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(2_000),
+  /** Run API and worker in one process for `slotbase start` (the default) or not. */
+  WORKER_IN_PROCESS: z.enum(['true', 'false'], 'must be true or false').default('true').transform((v) => v === 'true'),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
+
+const SMS_KEYS = ['SMS_API_URL', 'SMS_ACCOUNT_SID', 'SMS_AUTH_TOKEN', 'SMS_FROM'] as const;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -48,6 +74,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, envFile = '.env
   const parsed = ConfigSchema.safeParse(
     Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')),
   );
+  if (parsed.success) {
+    const set = SMS_KEYS.filter((k) => parsed.data[k] !== undefined);
+    if (set.length > 0 && set.length < SMS_KEYS.length) {
+      throw new ConfigError(`invalid configuration:\n  ${SMS_KEYS.filter((k) => !set.includes(k)).join(', ')}: required when ${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} set`);
+    }
+  }
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);

@@ -9,13 +9,16 @@ import { migrate, MigrationError } from '#src/db/migrate.ts';
 import { createLogger, type Logger } from '#src/lib/logger.ts';
 import { writeOpenApiFile } from '#src/cli/openapi.ts';
 import { startServer, type RunningServer } from '#src/server.ts';
+import { runDueJobs, startWorker, type RunningWorker } from '#src/jobs/worker.ts';
 
 const USAGE = `usage: slotbase <command>
 
 commands:
   start     everything for a local run: the embedded PostgreSQL unless DATABASE_URL is set,
-            migrations, and the API; stays up until Ctrl-C
+            migrations, the API and the worker; stays up until Ctrl-C
   serve     the API only, against DATABASE_URL / API_DATABASE_URL (migrate first)
+  worker    the job worker only (mail, SMS, webhooks, reminders, crons) against DATABASE_URL;
+            --once runs the jobs that are due and exits
   migrate   apply pending migrations to DATABASE_URL (or the embedded database) and exit
   openapi   write the OpenAPI document the code defines to openapi/openapi.json
   help      show this text
@@ -43,6 +46,8 @@ export async function main(argv: string[]): Promise<number> {
         return await migrateOnce(config, logger);
       case 'serve':
         return await serveOnly(config, logger);
+      case 'worker':
+        return await workerOnly(config, logger, argv.includes('--once'));
       case 'openapi': {
         const file = await writeOpenApiFile();
         console.log(`wrote ${file}`);
@@ -93,11 +98,13 @@ async function migrateOnce(config: Config, logger: Logger): Promise<number> {
 async function start(config: Config, logger: Logger): Promise<number> {
   const { databaseUrl, embedded } = await openDatabase(config, logger);
   let server: RunningServer | undefined;
+  let worker: RunningWorker | undefined;
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       logger.info('shutting down');
       await server?.close();
+      await worker?.stop();
       await embedded?.stop();
     })());
   try {
@@ -106,6 +113,7 @@ async function start(config: Config, logger: Logger): Promise<number> {
     const secrets = await localSecrets(config);
     const apiDatabaseUrl = config.API_DATABASE_URL ?? (await prepareApiRole(databaseUrl, config.SLOTBASE_API_DB_PASSWORD ?? secrets.apiDbPassword));
     server = await startServer({ config, logger, apiDatabaseUrl, jwtSecret: config.SLOTBASE_JWT_SECRET ?? secrets.jwtSecret });
+    if (config.WORKER_IN_PROCESS) worker = await startWorker({ databaseUrl, config, logger });
   } catch (error) {
     await stop();
     throw error;
@@ -118,6 +126,9 @@ async function start(config: Config, logger: Logger): Promise<number> {
       `  API docs  ${server.url}/docs   (OpenAPI: ${server.url}/openapi.json)`,
       `  database  ${redactPassword(databaseUrl)}${embedded ? '   (embedded PostgreSQL; data in ' + config.SLOTBASE_DATA_DIR + '/)' : ''}`,
       embedded ? `            psql "${databaseUrl}"` : '',
+      worker
+        ? `  worker    in this process, concurrency ${config.WORKER_CONCURRENCY}; mail ${config.SMTP_URL ? 'via ' + redactPassword(config.SMTP_URL) : 'printed to the log (set SMTP_URL to send)'}`
+        : '  worker    not in this process (WORKER_IN_PROCESS=false): run `slotbase worker`',
       '  Press Ctrl-C to stop.',
       '',
     ]
@@ -143,6 +154,22 @@ async function serveOnly(config: Config, logger: Logger): Promise<number> {
   console.log(`Slotbase API on ${server.url} (docs: ${server.url}/docs)`);
   await untilSignal(logger);
   await server.close();
+  return 0;
+}
+
+async function workerOnly(config: Config, logger: Logger, once: boolean): Promise<number> {
+  if (!config.DATABASE_URL) {
+    console.error('slotbase worker needs DATABASE_URL (the embedded database runs its worker under `slotbase start`)');
+    return 2;
+  }
+  if (once) {
+    await runDueJobs({ databaseUrl: config.DATABASE_URL, config, logger });
+    return 0;
+  }
+  const worker = await startWorker({ databaseUrl: config.DATABASE_URL, config, logger });
+  console.log(`Slotbase worker running (concurrency ${config.WORKER_CONCURRENCY}). Press Ctrl-C to stop.`);
+  await untilSignal(logger);
+  await worker.stop();
   return 0;
 }
 

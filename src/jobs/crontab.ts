@@ -1,0 +1,10 @@
+/**
+ * Recurring jobs (graphile-worker crontab syntax: minute hour day month weekday task ?options).
+ * `fill` backfills a missed run after downtime, once; `max` bounds retries of a failing run.
+ */
+export const CRONTAB = [
+  // Safety net under the per-hold jobs: create_booking also sweeps overlapping expired holds.
+  '* * * * * expire_holds ?max=3',
+  // Confirmed bookings that ended more than the tenant's grace period ago become completed.
+  '*/5 * * * * complete_past_bookings ?fill=1h&max=3',
+].join('\n');
