@@ -1,4 +1,4 @@
-# Slotbase API (and, later, worker) image. TypeScript runs through tsx: no build step.
+# Slotbase image: `serve` (API, the default), `worker`, `migrate`. TypeScript runs through tsx: no build step.
 FROM node:22-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./

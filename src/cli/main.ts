@@ -11,7 +11,7 @@ import { writeOpenApiFile } from '#src/cli/openapi.ts';
 import { startServer, type RunningServer } from '#src/server.ts';
 import { runDueJobs, startWorker, type RunningWorker } from '#src/jobs/worker.ts';
 
-const USAGE = `usage: slotbase <command>
+export const USAGE = `usage: slotbase <command>
 
 commands:
   start     everything for a local run: the embedded PostgreSQL unless DATABASE_URL is set,
