@@ -20,6 +20,7 @@ import { analyticsRouter } from '#src/http/routes/analytics/index.ts';
 import { customersRouter } from '#src/http/routes/customers/index.ts';
 import { meRouter } from '#src/http/routes/me/index.ts';
 import { publicRouter } from '#src/http/routes/public/index.ts';
+import { liveRouter } from '#src/http/routes/live/index.ts';
 import { sessionsRouter } from '#src/http/routes/sessions/index.ts';
 import { systemRouter } from '#src/http/routes/system/index.ts';
 import { tenantRouter } from '#src/http/routes/tenant/index.ts';
@@ -92,6 +93,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/', systemRouter);
   app.route('/', authRouter);
   app.route('/', publicRouter);
+  app.route('/', liveRouter);
   app.route('/', bookingsRouter);
   app.route('/', sessionsRouter);
   app.route('/', tenantRouter);

@@ -6,6 +6,7 @@ import type { Config } from '#src/config.ts';
 import type { Logger } from '#src/lib/logger.ts';
 import { scryptHasher } from '#src/lib/passwords.ts';
 import { createTokenService } from '#src/lib/tokens.ts';
+import { startAvailabilityHub } from '#src/web/live-availability.ts';
 
 export interface RunningServer {
   url: string;
@@ -25,8 +26,11 @@ export async function startServer(options: {
     onnotice: () => {},
     connection: { application_name: 'slotbase-api' },
   });
+  // One LISTEN per process feeds every booking page's live updates (its own connection).
+  const live = await startAvailabilityHub(sql, logger);
   const app = createApp({
     sql,
+    live,
     tokens: createTokenService({ secret: options.jwtSecret, supabaseJwtSecret: config.SUPABASE_JWT_SECRET }),
     passwords: scryptHasher,
     logger,
@@ -46,6 +50,8 @@ export async function startServer(options: {
   return {
     url,
     async close() {
+      // Open event streams would keep close() waiting: the hub ends them first.
+      await live.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await sql.end({ timeout: 5 });
     },

@@ -3,6 +3,7 @@ import type { Caller } from '#src/db/session.ts';
 import type { Logger } from '#src/lib/logger.ts';
 import type { PasswordHasher } from '#src/lib/passwords.ts';
 import type { TokenService } from '#src/lib/tokens.ts';
+import type { AvailabilityHub } from '#src/web/live-availability.ts';
 import type { RateLimitOptions } from './rate-limit.ts';
 
 /** What createApp needs; the same app runs under Node or in a Supabase Edge Function. */
@@ -17,6 +18,8 @@ export interface AppDeps {
   refreshTtlSeconds?: number;
   /** Token-bucket rate limits (src/http/rate-limit.ts); default 120/min public, 600/min signed in. `false` turns them off. */
   rateLimit?: RateLimitOptions | false;
+  /** Live availability fan-out (one LISTEN per process); absent, the events endpoint answers 503. */
+  live?: AvailabilityHub;
 }
 
 export interface AppEnv {

@@ -3,6 +3,7 @@ import { uniq } from '../support/factories.ts';
 import { useApi } from '../support/http.ts';
 import { loadSpec, matchOperation, operationsOf, responseValidator } from '../support/openapi-spec.ts';
 import { utc } from '../support/staff-world.ts';
+import type { AvailabilityHub } from '#src/web/live-availability.ts';
 
 /**
  * The API keeps the promises of the COMMITTED openapi/openapi.json: a realistic run through every
@@ -21,8 +22,19 @@ const coverage = new Map<string, Seen>(operationsOf(spec).map((o) => [o.label, {
 
 type Body = Record<string, unknown> & { id: string; code: string; data: (Record<string, unknown> & { id: string })[] };
 
+/** A live-availability hub that ends every stream right after `ready`, so the contract run can read it whole. */
+const endingHub: AvailabilityHub = {
+  subscribe(_tenantId, listener) {
+    queueMicrotask(() => listener({ id: 'contract-1', type: 'closing', data: null }));
+    return () => {};
+  },
+  since: () => [],
+  listeners: 0,
+  close: async () => {},
+};
+
 describe('responses match the committed OpenAPI document', () => {
-  const api = useApi();
+  const api = useApi({ live: endingHub });
   /** What the current test saw that the spec does not allow; asserted empty at the end of each test. */
   let violations: string[] = [];
 
@@ -52,6 +64,9 @@ describe('responses match the committed OpenAPI document', () => {
     else if (validate === 'undocumented-content-type') violations.push(`${where}: content type "${contentType}" is not documented for ${op.op.operationId} ${res.status}`);
     else if (validate === 'no-content') {
       if (text !== '') violations.push(`${where}: documented without content, but the body is ${text}`);
+    } else if (!/[/+]json$/.test(contentType)) {
+      // Text documents (an event stream, a calendar) are validated as the string they are.
+      if (!validate(text)) violations.push(`${where}: body does not match ${op.op.operationId} ${res.status} ${contentType}: ${JSON.stringify(validate.errors)}`);
     } else {
       let body: unknown;
       try {
@@ -347,6 +362,13 @@ describe('responses match the committed OpenAPI document', () => {
     const nextMonth = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
     await call(200, 'GET', `/v1/analytics/summary?from=${today}&to=${nextMonth}`, { token: t });
     await call(422, 'GET', `/v1/analytics/summary?from=${nextMonth}&to=${today}`, { token: t });
+  });
+
+  withContract('live availability: a booking page\'s event stream opens for a business and 404s for an unknown one', async () => {
+    const { owner } = await clinic();
+    await call(200, 'GET', `/v1/public/${owner.slug}/events`);
+    await call(200, 'GET', `/v1/public/${owner.slug}/events`, { headers: { 'last-event-id': 'otherprocess-3' } });
+    await call(404, 'GET', '/v1/public/no-such-business/events');
   });
 
   withContract('bans: ban, list, read, change, lift; a banned guest is told slot_taken and the attempt is listed', async () => {

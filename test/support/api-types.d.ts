@@ -199,6 +199,34 @@ export interface paths {
         patch: operations["reschedulePublicBooking"];
         trace?: never;
     };
+    "/v1/public/{tenant}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Live availability changes of a business (Server-Sent Events)
+         * @description A `text/event-stream` that stays open. Events:
+         *     - `ready` once connected;
+         *     - `availability` whenever a provider or resource becomes busy or free (`kind: claim`, with the affected `from`/`to`),
+         *       a group session's seats change (`kind: session`, `subject_id` = session), or working hours change (`kind: schedule`,
+         *       `from`/`to` null). Refetch the slots you show when the range overlaps them;
+         *     - `reset` when changes may have been missed (reconnect to another server, a database reconnect): refetch everything.
+         *
+         *     Reconnect with the `Last-Event-ID` header (EventSource does this itself): missed events are replayed, or a `reset` is sent.
+         *     A comment line is sent every 25 s so proxies keep the connection open.
+         */
+        get: operations["streamAvailabilityEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/bookings": {
         parameters: {
             query?: never;
@@ -4776,6 +4804,76 @@ export interface operations {
             };
             /** @description Unexpected error */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    streamAvailabilityEvents: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The id of the last event received (EventSource sends it when it reconnects) */
+                "last-event-id"?: string;
+            };
+            path: {
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event stream */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example retry: 2000
+                     *     event: ready
+                     *     data: {"tenant":"sunrise-clinic"}
+                     *
+                     *     id: lq3k2f-17
+                     *     event: availability
+                     *     data: {"kind":"claim","subject_id":"0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11","from":"2027-03-01T09:00:00.000Z","to":"2027-03-01T09:30:00.000Z"}
+                     */
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporarily unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
