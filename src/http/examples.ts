@@ -331,6 +331,8 @@ export const publicExamples = {
   services: { data: [publicService] },
   location: publicLocation,
   locations: { data: [publicLocation] },
+  provider: { id: ids.provider, name: 'Dr. Weiss', location_id: ids.location, service_ids: [ids.service] },
+  providers: { data: [{ id: ids.provider, name: 'Dr. Weiss', location_id: ids.location, service_ids: [ids.service] }] },
   slot,
   slots: {
     time_zone: 'Europe/Berlin',

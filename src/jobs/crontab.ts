@@ -7,4 +7,6 @@ export const CRONTAB = [
   '* * * * * expire_holds ?max=3',
   // Confirmed bookings that ended more than the tenant's grace period ago become completed.
   '*/5 * * * * complete_past_bookings ?fill=1h&max=3',
+  // Notification and webhook delivery logs older than LOG_RETENTION_DAYS are deleted (03:17 UTC).
+  '17 3 * * * prune_logs ?fill=1d&max=3',
 ].join('\n');

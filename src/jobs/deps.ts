@@ -3,6 +3,7 @@ import type { Sql } from 'postgres';
 import type { Config } from '#src/config.ts';
 import type { Logger } from '#src/lib/logger.ts';
 import type { Mailer } from '#src/lib/mailer.ts';
+import type { SmsSender } from '#src/lib/sms.ts';
 
 /**
  * What every task gets. Tasks run as the worker's own connection (the database owner, like
@@ -17,6 +18,8 @@ export interface JobDeps {
   /** Base URL for links in messages and feeds (PUBLIC_URL, or http://HOST:PORT). */
   publicUrl: string;
   mailer: Mailer;
+  /** SMS through a Twilio-compatible API (SMS_*); `configured` is false when it is not set up. */
+  sms: SmsSender;
   /** Outgoing HTTP (webhooks, SMS provider); injectable for tests and benchmarks. */
   fetch: typeof fetch;
 }

@@ -3,14 +3,15 @@ import { hostname } from 'node:os';
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Logger as WorkerLogger, run, runOnce, type Runner, type TaskList, type WorkerEvents } from 'graphile-worker';
+import { Logger as WorkerLogger, parseCrontab, run, runOnce, type Runner, type TaskList, type WorkerEvents } from 'graphile-worker';
 import postgres from 'postgres';
 import type { Config } from '#src/config.ts';
 import { createMailer } from '#src/lib/mailer.ts';
+import { createSmsSender } from '#src/lib/sms.ts';
 import type { Logger } from '#src/lib/logger.ts';
 import { CRONTAB } from '#src/jobs/crontab.ts';
 import type { JobDeps, TaskFactory } from '#src/jobs/deps.ts';
-import { startLiveness, type Liveness } from '#src/jobs/liveness.ts';
+import { startLiveness, type Liveness, type LivenessOptions } from '#src/jobs/liveness.ts';
 
 const TASKS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'tasks');
 
@@ -58,7 +59,11 @@ export function createJobDeps(options: JobDepsOptions): JobDeps & { close(): Pro
     config,
     publicUrl: (config.PUBLIC_URL ?? `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${config.PORT}`).replace(/\/$/, ''),
     mailer,
-    fetch: globalThis.fetch,
+    fetch: options.overrides?.fetch ?? globalThis.fetch,
+    sms: options.overrides?.sms ?? createSmsSender({
+      apiUrl: config.SMS_API_URL, accountSid: config.SMS_ACCOUNT_SID, authToken: config.SMS_AUTH_TOKEN, from: config.SMS_FROM,
+      fetch: options.overrides?.fetch ?? globalThis.fetch,
+    }),
     ...options.overrides,
   };
   return {
@@ -70,16 +75,30 @@ export function createJobDeps(options: JobDepsOptions): JobDeps & { close(): Pro
   };
 }
 
+/**
+ * graphile-worker 0.17 does not await a job's completion before a stopping pool lets go of its
+ * connections: a job that finished during shutdown could stay locked (and, with its process
+ * unregistered, never be released). Batching completions, even with no delay, makes shutdown wait
+ * for them.
+ */
+const FLUSH_ON_SHUTDOWN = { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } } as const;
+
 export interface RunningWorker {
   runner: Runner;
   events: WorkerEvents;
-  /** Finishes the jobs in hand (graceful), releases this process's liveness lock. */
+  /** Settles when the worker has stopped: after stop(), or on its own after a fatal error (rejects then). */
+  done: Promise<void>;
+  /** Takes no new jobs, waits for the jobs in hand to finish, then unregisters this process. Idempotent. */
   stop(): Promise<void>;
+  /** Like stop(), but fails the jobs in hand (they are retried later) instead of waiting more than ~0.5 s for them. */
+  kill(): Promise<void>;
 }
 
 export interface StartWorkerOptions extends JobDepsOptions {
   /** Recurring jobs (off in tests that drive time themselves). Default true. */
   crontab?: boolean;
+  /** Liveness checks (see liveness.ts); `false` only to prove what they are for. */
+  liveness?: false | Pick<LivenessOptions, 'everyMs' | 'graceMs'>;
 }
 
 /**
@@ -93,29 +112,57 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   const events: WorkerEvents = new EventEmitter() as WorkerEvents;
   let liveness: Liveness | undefined;
   try {
-    liveness = await startLiveness({ databaseUrl: options.databaseUrl, logger, events });
+    if (options.liveness !== false) liveness = await startLiveness({ databaseUrl: options.databaseUrl, logger, events, ...options.liveness });
     const taskList = await loadTaskList(deps);
+    const gate = liveness?.gate;
     const runner = await run({
       connectionString: options.databaseUrl,
       concurrency: config.WORKER_CONCURRENCY,
+      // One connection per concurrent job fetch/completion plus LISTEN (graphile-worker's default is 10).
+      maxPoolSize: Math.max(10, config.WORKER_CONCURRENCY + 2),
       pollInterval: config.WORKER_POLL_INTERVAL_MS,
       noHandleSignals: true,
       logger: workerLogger(logger.child({ component: 'worker' })),
       taskList,
-      crontab: options.crontab === false ? '' : CRONTAB,
+      preset: FLUSH_ON_SHUTDOWN,
+      // An empty crontab must be parsed items, not '': graphile-worker would read ./crontab instead.
+      parsedCronItems: parseCrontab(options.crontab === false ? '' : CRONTAB),
+      // Not a flag filter: holds job fetching while this process is not registered as alive.
+      forbiddenFlags: gate ? () => gate() : null,
       events,
     });
-    await liveness.settled();
+    await liveness?.settled();
     logger.info({ concurrency: config.WORKER_CONCURRENCY, tasks: Object.keys(taskList), mail: deps.mailer.printsToLog ? 'log' : 'smtp' }, 'worker started');
     if (deps.mailer.printsToLog) logger.warn('SMTP_URL is not set: mails are printed to the log, not sent');
     const live = liveness;
+    let finishing: Promise<void> | undefined;
+    // Unregister only once the pool has finished (or failed) every job it had locked.
+    const finish = () =>
+      (finishing ??= (async () => {
+        try {
+          await runner.promise.catch(() => {});
+        } finally {
+          await live?.stop().catch((error: unknown) => logger.error({ err: error }, 'could not unregister the worker process'));
+          await deps.close();
+          logger.info('worker stopped');
+        }
+      })());
+    const done = runner.promise.finally(finish);
+    done.catch((error: unknown) => logger.error({ err: error }, 'the worker stopped on an error'));
+    let stopping: Promise<void> | undefined;
     return {
       runner,
       events,
-      async stop() {
-        await runner.stop();
-        await live.stop();
-        await deps.close();
+      done,
+      stop() {
+        live?.release();
+        stopping ??= runner.stop().catch(() => {}); // already stopped on its own: fine, finish below
+        return stopping.then(finish);
+      },
+      async kill() {
+        live?.release();
+        await runner.kill();
+        await finish();
       },
     };
   } catch (error) {
@@ -125,17 +172,29 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   }
 }
 
-/** Runs every job that is due now, then returns (tests, `slotbase worker --once`). */
-export async function runDueJobs(options: JobDepsOptions): Promise<void> {
+/**
+ * Runs every job that is due now, then returns (tests, `slotbase worker --once`). It registers
+ * and reaps like a long-running worker, so a `--once` run that is killed does not strand its jobs.
+ */
+export async function runDueJobs(options: JobDepsOptions & { concurrency?: number }): Promise<void> {
   const deps = createJobDeps(options);
+  const events: WorkerEvents = new EventEmitter() as WorkerEvents;
+  let liveness: Liveness | undefined;
   try {
+    liveness = await startLiveness({ databaseUrl: options.databaseUrl, logger: options.logger, events });
+    const gate = liveness.gate;
     await runOnce({
       connectionString: options.databaseUrl,
+      concurrency: options.concurrency ?? 1,
       noHandleSignals: true,
       logger: workerLogger(options.logger.child({ component: 'worker' })),
       taskList: await loadTaskList(deps),
+      preset: FLUSH_ON_SHUTDOWN,
+      forbiddenFlags: () => gate(),
+      events,
     });
   } finally {
+    await liveness?.stop();
     await deps.close();
   }
 }

@@ -66,6 +66,27 @@ const inserts: Record<string, Probe> = {
     `insert into slotbase.ban_hits (tenant_id, ban_id, service_id) values ($1, $2, $3)`,
     [t, w.banId, w.serviceId],
   ],
+  // The delivery log is written only by the worker (slotbase_private functions): no caller may insert.
+  notifications: (t, w) => [
+    `insert into slotbase.notifications (tenant_id, booking_id, channel, template, recipient, dedupe_key) values ($1, $2, 'email', 'confirmation', 'x@example.test', 'probe')`,
+    [t, w.bookingId],
+  ],
+  notification_opt_outs: (t) => [`insert into slotbase.notification_opt_outs (tenant_id, channel, address) values ($1, 'email', 'probe@example.test')`, [t]],
+  calendar_feeds: (t, w) => [
+    `insert into slotbase.calendar_feeds (tenant_id, provider_id, token_hash) values ($1, $2, $3)`,
+    [t, w.providerId, randomBytes(32)],
+  ],
+  // Endpoints are created only by create_webhook_endpoint (with their secret); deliveries and
+  // attempts only by the booking trigger, the webhook functions and the worker.
+  webhook_endpoints: (t) => [`insert into slotbase.webhook_endpoints (tenant_id, url) values ($1, 'https://probe.example/hook')`, [t]],
+  webhook_deliveries: (t) => [
+    `insert into slotbase.webhook_deliveries (tenant_id, endpoint_id, event_type, payload) values ($1, gen_random_uuid(), 'booking.created', '{}')`,
+    [t],
+  ],
+  webhook_attempts: (t) => [
+    `insert into slotbase.webhook_attempts (tenant_id, delivery_id, duration_ms, is_success) values ($1, gen_random_uuid(), 1, true)`,
+    [t],
+  ],
 };
 
 /** A column each role may update per table (so the update reaches RLS rather than a grant error). */
@@ -87,6 +108,14 @@ const updatable: Record<string, string | null> = {
   api_keys: null,
   bans: 'reason',
   ban_hits: null,
+  notifications: null,
+  // Opt-outs are recorded and lifted (deleted), never changed.
+  notification_opt_outs: null,
+  // Feeds are created and revoked (deleted), never changed.
+  calendar_feeds: null,
+  webhook_endpoints: 'description',
+  webhook_deliveries: null,
+  webhook_attempts: null,
 };
 
 /** A fingerprint of everything tenant `w` owns, read by its own owner (only the columns callers may select). */
@@ -133,6 +162,8 @@ describe('tenant isolation', () => {
     a = await createTenantWorld(db());
     b = await createTenantWorld(db());
     for (const w of [a, b]) await db().queryAs(w.owner, `select slotbase.create_api_key('probe', '{*}', 'viewer', null, $1, 'sb_live_abcd')`, [randomBytes(32)]);
+    for (const w of [a, b]) await db().queryAs(w.owner, `insert into slotbase.calendar_feeds (tenant_id, provider_id, token_hash) values ($1, $2, $3)`, [w.id, w.providerId, randomBytes(32)]);
+    for (const w of [a, b]) await db().queryAs(w.owner, `select slotbase.send_test_webhook(webhook_endpoint_id) from slotbase.create_webhook_endpoint('https://probe.example/hook')`);
     tables = await tenantOwnedTables(db());
   });
 
@@ -183,8 +214,8 @@ describe('tenant isolation', () => {
   });
 
   it('a row of tenant A can never point at a row of tenant B (23503, or 42501 where the policy cannot see it)', async () => {
-    // locations, services and bans reference no other tenant-owned row a caller can set.
-    for (const table of tables.filter((t) => !['locations', 'services', 'bans'].includes(t))) {
+    // locations, services, bans and opt-outs reference no other tenant-owned row a caller can set.
+    for (const table of tables.filter((t) => !['locations', 'services', 'bans', 'notification_opt_outs'].includes(t))) {
       // bookings, claims and events are not insertable by callers at all (42501), which the set allows.
       const [text, params] = inserts[table]!(a.id, b);
       if (table === 'memberships') params[1] = (await createUser(db())).id;

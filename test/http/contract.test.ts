@@ -3,6 +3,7 @@ import { uniq } from '../support/factories.ts';
 import { useApi } from '../support/http.ts';
 import { loadSpec, matchOperation, operationsOf, responseValidator } from '../support/openapi-spec.ts';
 import { utc } from '../support/staff-world.ts';
+import { drainJobs } from '../support/worker.ts';
 import type { AvailabilityHub } from '#src/web/live-availability.ts';
 
 /**
@@ -364,9 +365,11 @@ describe('responses match the committed OpenAPI document', () => {
     await call(422, 'GET', `/v1/analytics/summary?from=${nextMonth}&to=${today}`, { token: t });
   });
 
-  withContract('live availability: a booking page\'s event stream opens for a business and 404s for an unknown one', async () => {
+  withContract('booking page data: the live event stream and the providers a booker can pick; 404 for an unknown business', async () => {
     const { owner } = await clinic();
     await call(200, 'GET', `/v1/public/${owner.slug}/events`);
+    await call(200, 'GET', `/v1/public/${owner.slug}/providers`);
+    await call(404, 'GET', '/v1/public/no-such-business/providers');
     await call(200, 'GET', `/v1/public/${owner.slug}/events`, { headers: { 'last-event-id': 'otherprocess-3' } });
     await call(404, 'GET', '/v1/public/no-such-business/events');
   });
@@ -389,6 +392,75 @@ describe('responses match the committed OpenAPI document', () => {
     await call(422, 'GET', '/v1/bans/hits?cursor=nonsense', { token: t });
     await call(204, 'DELETE', `/v1/bans/${ban.id}`, { token: t });
     await call(404, 'DELETE', `/v1/bans/${ban.id}`, { token: t });
+  });
+
+  withContract('calendars: a booking as .ics; provider feeds: create, list, subscribe, revoke', async () => {
+    const { owner, t, provider, service } = await clinic();
+    const slots = await call(200, 'GET', `/v1/public/${owner.slug}/services/checkup/slots?from=${utc(3, '00:00')}&to=${utc(4, '00:00')}`);
+    const [first] = slots.data as unknown as { starts_at: string }[];
+    const receipt = await call(201, 'POST', `/v1/public/${owner.slug}/bookings`, {
+      body: { service_id: service.id, starts_at: first!.starts_at, contact: { name: 'Ada Guest', email: 'ada@example.test' } },
+    });
+    const manageToken = encodeURIComponent(receipt.manage_token as string);
+    await call(200, 'GET', `/v1/public/bookings/${receipt.code}.ics?token=${manageToken}`);
+    await call(404, 'GET', `/v1/public/bookings/${receipt.code}.ics?token=wrong-token`);
+    await call(422, 'GET', '/v1/public/bookings/not-a-code.ics?token=x');
+    await call(401, 'POST', `/v1/providers/${provider.id}/calendar-feeds`);
+    const feed = await call(201, 'POST', `/v1/providers/${provider.id}/calendar-feeds`, { token: t, body: { name: 'Phone' } });
+    await call(201, 'POST', `/v1/providers/${provider.id}/calendar-feeds`, { token: t });
+    await call(422, 'POST', `/v1/providers/${provider.id}/calendar-feeds`, { token: t, body: { name: '' } });
+    await call(404, 'POST', '/v1/providers/00000000-0000-4000-8000-000000000000/calendar-feeds', { token: t });
+    await call(200, 'GET', `/v1/providers/${provider.id}/calendar-feeds?limit=10`, { token: t });
+    const feedPath = new URL(feed.url as string).pathname;
+    await call(200, 'GET', feedPath);
+    await call(404, 'GET', `/v1/feeds/sbcal_${'A'.repeat(43)}.ics`);
+    await call(422, 'GET', '/v1/feeds/nope.ics');
+    await call(204, 'DELETE', `/v1/calendar-feeds/${feed.id}`, { token: t });
+    await call(404, 'DELETE', `/v1/calendar-feeds/${feed.id}`, { token: t });
+    await call(404, 'GET', feedPath);
+  });
+
+  withContract('webhooks: register, list, read, change, rotate, test ping, deliveries, redeliver, delete', async () => {
+    const { t, service, provider } = await clinic();
+    await call(401, 'GET', '/v1/webhook-endpoints');
+    const ep = await call(201, 'POST', '/v1/webhook-endpoints', { token: t, body: { url: 'https://hooks.clinic.example/in', description: 'CRM', event_types: ['booking.created'] } });
+    await call(422, 'POST', '/v1/webhook-endpoints', { token: t, body: { url: 'ftp://hooks.clinic.example/in' } });
+    await call(422, 'POST', '/v1/webhook-endpoints', { token: t, body: { url: 'https://hooks.clinic.example/in', event_types: ['booking.deleted'] } });
+    await call(200, 'GET', '/v1/webhook-endpoints?limit=10', { token: t });
+    await call(200, 'GET', `/v1/webhook-endpoints/${ep.id}`, { token: t });
+    await call(404, 'GET', '/v1/webhook-endpoints/00000000-0000-4000-8000-000000000000', { token: t });
+    await call(200, 'PATCH', `/v1/webhook-endpoints/${ep.id}`, { token: t, body: { description: 'CRM sync', event_types: [] } });
+    await call(200, 'POST', `/v1/webhook-endpoints/${ep.id}/rotate-secret`, { token: t });
+    const ping = await call(202, 'POST', `/v1/webhook-endpoints/${ep.id}/test`, { token: t });
+    await call(201, 'POST', '/v1/bookings', { token: t, body: { service_id: service.id, provider_id: provider.id, starts_at: utc(3, '10:00'), contact: { name: 'Ada Guest' } } });
+    await call(200, 'GET', `/v1/webhook-endpoints/${ep.id}/deliveries?limit=2&status=pending`, { token: t });
+    await call(422, 'GET', `/v1/webhook-endpoints/${ep.id}/deliveries?cursor=nonsense`, { token: t });
+    await call(200, 'GET', `/v1/webhook-deliveries/${ping.id}`, { token: t });
+    await call(202, 'POST', `/v1/webhook-deliveries/${ping.id}/redeliver`, { token: t });
+    await call(404, 'POST', '/v1/webhook-deliveries/00000000-0000-4000-8000-000000000000/redeliver', { token: t });
+    await call(200, 'PATCH', `/v1/webhook-endpoints/${ep.id}`, { token: t, body: { is_enabled: false } });
+    await call(409, 'POST', `/v1/webhook-endpoints/${ep.id}/test`, { token: t });
+    await call(204, 'DELETE', `/v1/webhook-endpoints/${ep.id}`, { token: t });
+    await call(404, 'DELETE', `/v1/webhook-endpoints/${ep.id}`, { token: t });
+  });
+
+  withContract('notifications: the delivery log after a booking\'s confirmation, filters and pages; opt-outs recorded, listed, lifted', async () => {
+    const { owner, t, service } = await clinic();
+    const booked = await call(201, 'POST', `/v1/public/${owner.slug}/bookings`, {
+      body: { service_id: service.id, starts_at: utc(4, '10:00'), contact: { name: 'Ada Guest', email: `${uniq('ada-')}@example.test`, phone: '+49 30 1234567' } },
+    });
+    await drainJobs(api().db);
+    const log = await call(200, 'GET', `/v1/notifications?booking_id=${booked.id}&channel=email&status=sent&limit=1`, { token: t });
+    expect(log.data).toHaveLength(1);
+    await call(200, 'GET', '/v1/notifications', { token: t });
+    await call(401, 'GET', '/v1/notifications');
+    await call(422, 'GET', '/v1/notifications?status=lost', { token: t });
+    const optOut = await call(201, 'POST', '/v1/notification-opt-outs', { token: t, body: { channel: 'sms', address: '+49 30 123-4567', reason: 'No texts please' } });
+    await call(409, 'POST', '/v1/notification-opt-outs', { token: t, body: { channel: 'sms', address: '0049301234567' } });
+    await call(422, 'POST', '/v1/notification-opt-outs', { token: t, body: { channel: 'sms', address: '030 1234567' } });
+    await call(200, 'GET', '/v1/notification-opt-outs?limit=10', { token: t });
+    await call(204, 'DELETE', `/v1/notification-opt-outs/${optOut.id}`, { token: t });
+    await call(404, 'DELETE', `/v1/notification-opt-outs/${optOut.id}`, { token: t });
   });
 
   it('every operation of the spec was exercised with a success status (coverage report)', () => {

@@ -105,6 +105,12 @@ async function populateTenant(api: TestApi): Promise<PopulatedTenant> {
     service_id: service.id, provider_id: provider.id, starts_at: utc(3, '10:00'), contact: { name: 'Ada Guest', email: 'ada@example.test' },
   });
   const rules = await api.json<{ data: { id: string }[] }>('GET', `/v1/providers/${provider.id}/availability-rules?limit=1`, { token });
+  // Created under its provider (POST /v1/providers/{id}/calendar-feeds): not discoverable from /v1/calendar-feeds.
+  const calendarFeed = await create(`/v1/providers/${provider.id}/calendar-feeds`, { name: 'probe' });
+  // A webhook endpoint and one delivery (a test ping): deliveries are listed only under their endpoint.
+  const webhookEndpoint = await create('/v1/webhook-endpoints', { url: 'https://hooks.example.test/in' });
+  const webhookDelivery = (await api.json<{ id: string }>('POST', `/v1/webhook-endpoints/${webhookEndpoint}/test`, { token })).body.id;
+  const notificationOptOut = await create('/v1/notification-opt-outs', { channel: 'email', address: `${tenant.slug}-quiet@example.test` });
   expect(rules.status).toBe(200);
   // With customer accounts in the spec: a registered customer who booked while signed in.
   const ids: Record<string, string> = {};
@@ -139,6 +145,10 @@ async function populateTenant(api: TestApi): Promise<PopulatedTenant> {
       sessions: session,
       bookings: booking,
       users: tenant.owner.userId,
+      'calendar-feeds': calendarFeed,
+      'webhook-endpoints': webhookEndpoint,
+      'webhook-deliveries': webhookDelivery,
+      'notification-opt-outs': notificationOptOut,
     },
   };
 }

@@ -109,6 +109,90 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/public/bookings/{code}.ics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The booking as an .ics file (add to calendar)
+         * @description METHOD:PUBLISH with one event whose UID never changes for this booking; its SEQUENCE grows with each reschedule and once it is cancelled (then STATUS:CANCELLED), so downloading again updates the copy in the calendar. A wrong code and a wrong token are the same 404.
+         */
+        get: operations["downloadPublicBookingCalendar"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/feeds/{token}.ics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A provider's calendar feed (subscribe by URL)
+         * @description A feed is a secret URL that calendar apps poll (Google Calendar: "From URL"; Apple: "New Calendar Subscription"; Outlook: "Subscribe from web"). It lists the provider's bookings from 30 days ago to a year ahead, at every location, cancelled ones as STATUS:CANCELLED. Owners and admins (of the provider's home location when location-scoped) manage the feeds of providers; a provider-role member linked to a provider manages their own. API keys cannot (a feed URL is a standing credential to booking data). Answers with an ETag (If-None-Match → 304) and Cache-Control for polling. A revoked or unknown token is 404.
+         */
+        get: operations["getCalendarFeed"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/providers/{id}/calendar-feeds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A provider's feeds (without their URLs)
+         * @description A feed is a secret URL that calendar apps poll (Google Calendar: "From URL"; Apple: "New Calendar Subscription"; Outlook: "Subscribe from web"). It lists the provider's bookings from 30 days ago to a year ahead, at every location, cancelled ones as STATUS:CANCELLED. Owners and admins (of the provider's home location when location-scoped) manage the feeds of providers; a provider-role member linked to a provider manages their own. API keys cannot (a feed URL is a standing credential to booking data).
+         */
+        get: operations["listCalendarFeeds"];
+        put?: never;
+        /**
+         * Create a subscription feed of a provider's bookings (the URL is shown once)
+         * @description A feed is a secret URL that calendar apps poll (Google Calendar: "From URL"; Apple: "New Calendar Subscription"; Outlook: "Subscribe from web"). It lists the provider's bookings from 30 days ago to a year ahead, at every location, cancelled ones as STATUS:CANCELLED. Owners and admins (of the provider's home location when location-scoped) manage the feeds of providers; a provider-role member linked to a provider manages their own. API keys cannot (a feed URL is a standing credential to booking data).
+         */
+        post: operations["createCalendarFeed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/calendar-feeds/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke a feed: its URL stops working at once
+         * @description A feed is a secret URL that calendar apps poll (Google Calendar: "From URL"; Apple: "New Calendar Subscription"; Outlook: "Subscribe from web"). It lists the provider's bookings from 30 days ago to a year ahead, at every location, cancelled ones as STATUS:CANCELLED. Owners and admins (of the provider's home location when location-scoped) manage the feeds of providers; a provider-role member linked to a provider manages their own. API keys cannot (a feed URL is a standing credential to booking data).
+         */
+        delete: operations["deleteCalendarFeed"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/public/{tenant}/services": {
         parameters: {
             query?: never;
@@ -135,6 +219,23 @@ export interface paths {
         };
         /** Locations of a business */
         get: operations["listPublicLocations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/public/{tenant}/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Providers a booker can pick (those offering a public service) */
+        get: operations["listPublicProviders"];
         put?: never;
         post?: never;
         delete?: never;
@@ -930,6 +1031,222 @@ export interface paths {
         patch: operations["updateBan"];
         trace?: never;
     };
+    "/v1/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The delivery log: every email and SMS sent, failed or skipped, newest first
+         * @description Tenant-wide owners, admins, receptionists and viewers see every message; members scoped to a location see messages about its bookings; providers see messages about their own bookings. The log is written only by the worker.
+         */
+        get: operations["listNotifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/notification-opt-outs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Opt-outs, oldest first
+         * @description Addresses (per channel) that get no notifications: the worker records such messages as `skipped` with reason `opted_out`. An SMS provider's "unsubscribed" answer (Twilio 21610) adds one by itself. Owners, admins and receptionists manage them.
+         */
+        get: operations["listNotificationOptOuts"];
+        put?: never;
+        /**
+         * Stop notifications to an email address or phone number
+         * @description Addresses (per channel) that get no notifications: the worker records such messages as `skipped` with reason `opted_out`. An SMS provider's "unsubscribed" answer (Twilio 21610) adds one by itself. Owners, admins and receptionists manage them. One per channel and address (409 `already_exists`); an invalid address is 422.
+         */
+        post: operations["createNotificationOptOut"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/notification-opt-outs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Lift an opt-out (messages are sent again from now on)
+         * @description Addresses (per channel) that get no notifications: the worker records such messages as `skipped` with reason `opted_out`. An SMS provider's "unsubscribed" answer (Twilio 21610) adds one by itself. Owners, admins and receptionists manage them.
+         */
+        delete: operations["deleteNotificationOptOut"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tenant's webhook endpoints, oldest first
+         * @description Outbound webhooks signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256>`). Tenant-wide owners and admins only (others: 403); API keys cannot call these endpoints.
+         */
+        get: operations["listWebhookEndpoints"];
+        put?: never;
+        /**
+         * Register a webhook endpoint (the signing secret is in this response only)
+         * @description Outbound webhooks signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256>`). Tenant-wide owners and admins only (others: 403); API keys cannot call these endpoints.
+         */
+        post: operations["createWebhookEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A webhook endpoint (never its secret)
+         * @description Outbound webhooks signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256>`). Tenant-wide owners and admins only (others: 403); API keys cannot call these endpoints.
+         */
+        get: operations["getWebhookEndpoint"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete an endpoint with its delivery log (pending deliveries are dropped)
+         * @description Outbound webhooks signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256>`). Tenant-wide owners and admins only (others: 403); API keys cannot call these endpoints.
+         */
+        delete: operations["deleteWebhookEndpoint"];
+        options?: never;
+        head?: never;
+        /**
+         * Change the URL, description, subscriptions, or turn an endpoint on or off
+         * @description Outbound webhooks signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256>`). Tenant-wide owners and admins only (others: 403); API keys cannot call these endpoints.
+         */
+        patch: operations["updateWebhookEndpoint"];
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace the signing secret (the new one is in this response only)
+         * @description Outbound webhooks signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256>`). Tenant-wide owners and admins only (others: 403); API keys cannot call these endpoints. Every attempt from now on, retries of older messages included, is signed with the new secret.
+         */
+        post: operations["rotateWebhookEndpointSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a webhook.test event to this endpoint
+         * @description Outbound webhooks signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256>`). Tenant-wide owners and admins only (others: 403); API keys cannot call these endpoints. 409 `webhook_endpoint_disabled` for a disabled endpoint.
+         */
+        post: operations["testWebhookEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An endpoint's deliveries, newest first
+         * @description Outbound webhooks signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256>`). Tenant-wide owners and admins only (others: 403); API keys cannot call these endpoints.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-deliveries/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A delivery with every attempt
+         * @description Outbound webhooks signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256>`). Tenant-wide owners and admins only (others: 403); API keys cannot call these endpoints.
+         */
+        get: operations["getWebhookDelivery"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-deliveries/{id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a delivery again: same webhook-id, new timestamp and signature
+         * @description Outbound webhooks signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256>`). Tenant-wide owners and admins only (others: 403); API keys cannot call these endpoints. Starts a new round of attempts (with retries). 409 `webhook_endpoint_disabled` when its endpoint is disabled.
+         */
+        post: operations["redeliverWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/public/{tenant}/customers/signup": {
         parameters: {
             query?: never;
@@ -1238,6 +1555,84 @@ export interface components {
         };
         /**
          * @example {
+         *       "id": "a7b8c9d0-e1f2-4a3b-8c4d-5e6f7a8b9c0d",
+         *       "provider_id": "c7d1e2f3-8a9b-4c0d-a1e2-f3a4b5c6d7e8",
+         *       "name": "Phone",
+         *       "created_by": "4d5e6f7a-8b9c-4dae-bf0a-1b2c3d4e5f6a",
+         *       "created_at": "2027-02-01T08:15:00.000Z",
+         *       "url": "https://api.slotbase.example/v1/feeds/sbcal_Jq7X2mT9vR4kLw8nZ3pB6yH1cF5dG0sA-uE_iOtQxYe.ics"
+         *     }
+         */
+        CalendarFeedCreated: components["schemas"]["CalendarFeed"] & {
+            /**
+             * @description The subscription URL, shown once (only its token's hash is stored): add it to Google, Apple or Outlook calendar by URL
+             * @example https://api.slotbase.example/v1/feeds/sbcal_Jq7X2mT9vR4kLw8nZ3pB6yH1cF5dG0sA-uE_iOtQxYe.ics
+             */
+            url: string;
+        };
+        /**
+         * @example {
+         *       "id": "a7b8c9d0-e1f2-4a3b-8c4d-5e6f7a8b9c0d",
+         *       "provider_id": "c7d1e2f3-8a9b-4c0d-a1e2-f3a4b5c6d7e8",
+         *       "name": "Phone",
+         *       "created_by": "4d5e6f7a-8b9c-4dae-bf0a-1b2c3d4e5f6a",
+         *       "created_at": "2027-02-01T08:15:00.000Z"
+         *     }
+         */
+        CalendarFeed: {
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            id: string;
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            provider_id: string;
+            /** @description What the feed is for, to recognise it in the list */
+            name: string | null;
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            created_by: string | null;
+            /**
+             * Format: date-time
+             * @example 2027-03-01T09:00:00Z
+             */
+            created_at: string;
+        };
+        /**
+         * @example {
+         *       "name": "Phone"
+         *     }
+         */
+        CalendarFeedCreate: {
+            /** @example Phone */
+            name?: string;
+        };
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "id": "a7b8c9d0-e1f2-4a3b-8c4d-5e6f7a8b9c0d",
+         *           "provider_id": "c7d1e2f3-8a9b-4c0d-a1e2-f3a4b5c6d7e8",
+         *           "name": "Phone",
+         *           "created_by": "4d5e6f7a-8b9c-4dae-bf0a-1b2c3d4e5f6a",
+         *           "created_at": "2027-02-01T08:15:00.000Z"
+         *         }
+         *       ],
+         *       "next_cursor": null
+         *     }
+         */
+        CalendarFeedPage: {
+            data: components["schemas"]["CalendarFeed"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            next_cursor: string | null;
+        };
+        /**
+         * @example {
          *       "id": "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b",
          *       "slug": "checkup",
          *       "name": "Check-up",
@@ -1284,6 +1679,31 @@ export interface components {
             name: string;
             time_zone: string;
             address: string | null;
+        };
+        /**
+         * @example {
+         *       "id": "c7d1e2f3-8a9b-4c0d-a1e2-f3a4b5c6d7e8",
+         *       "name": "Dr. Weiss",
+         *       "location_id": "0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11",
+         *       "service_ids": [
+         *         "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b"
+         *       ]
+         *     }
+         */
+        PublicProvider: {
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            id: string;
+            name: string;
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            location_id: string;
+            /** @description Public services this provider offers */
+            service_ids: string[];
         };
         /**
          * @example {
@@ -3472,6 +3892,589 @@ export interface components {
         };
         /**
          * @example {
+         *       "data": [
+         *         {
+         *           "id": "a7b8c9d0-e1f2-4a3b-8c4d-5e6f7a8b9c0d",
+         *           "booking_id": "e4f5a6b7-c8d9-4e0f-9a1b-2c3d4e5f6a7b",
+         *           "channel": "email",
+         *           "template": "confirmation",
+         *           "recipient": "ada@example.com",
+         *           "dedupe_key": "confirmation:e4f5a6b7-c8d9-4e0f-9a1b-2c3d4e5f6a7b:email:ada@example.com",
+         *           "status": "sent",
+         *           "reason": null,
+         *           "attempts": 1,
+         *           "provider_message_id": "<notification.a7b8c9d0-e1f2-4a3b-8c4d-5e6f7a8b9c0d@slotbase.example>",
+         *           "last_error": null,
+         *           "created_at": "2027-02-20T14:12:06.001Z",
+         *           "updated_at": "2027-02-20T14:12:06.412Z",
+         *           "sent_at": "2027-02-20T14:12:06.412Z"
+         *         }
+         *       ],
+         *       "next_cursor": null
+         *     }
+         */
+        NotificationPage: {
+            data: components["schemas"]["Notification"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            next_cursor: string | null;
+        };
+        /**
+         * @example {
+         *       "id": "a7b8c9d0-e1f2-4a3b-8c4d-5e6f7a8b9c0d",
+         *       "booking_id": "e4f5a6b7-c8d9-4e0f-9a1b-2c3d4e5f6a7b",
+         *       "channel": "email",
+         *       "template": "confirmation",
+         *       "recipient": "ada@example.com",
+         *       "dedupe_key": "confirmation:e4f5a6b7-c8d9-4e0f-9a1b-2c3d4e5f6a7b:email:ada@example.com",
+         *       "status": "sent",
+         *       "reason": null,
+         *       "attempts": 1,
+         *       "provider_message_id": "<notification.a7b8c9d0-e1f2-4a3b-8c4d-5e6f7a8b9c0d@slotbase.example>",
+         *       "last_error": null,
+         *       "created_at": "2027-02-20T14:12:06.001Z",
+         *       "updated_at": "2027-02-20T14:12:06.412Z",
+         *       "sent_at": "2027-02-20T14:12:06.412Z"
+         *     }
+         */
+        Notification: {
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            id: string;
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            booking_id: string | null;
+            channel: components["schemas"]["NotificationChannel"];
+            template: components["schemas"]["NotificationTemplate"];
+            /** @description Email address, or the phone number (E.164 when valid) */
+            recipient: string;
+            /** @description What the message is about; a message with the same key is never sent twice */
+            dedupe_key: string;
+            status: components["schemas"]["NotificationStatus"];
+            /** @description Why it was skipped (`opted_out`, `invalid_phone`) or how it failed (`smtp_error`, `sms_error`) */
+            reason: string | null;
+            /** @description Send attempts so far */
+            attempts: number;
+            /** @description The mail's Message-ID or the SMS provider's message sid, once accepted */
+            provider_message_id: string | null;
+            /** @description The error of the last failed attempt */
+            last_error: string | null;
+            /**
+             * Format: date-time
+             * @example 2027-03-01T09:00:00Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2027-03-01T09:00:00Z
+             */
+            updated_at: string;
+            /**
+             * Format: date-time
+             * @example 2027-03-01T09:00:00Z
+             */
+            sent_at: string | null;
+        };
+        /**
+         * @description `email` (SMTP, with a calendar invitation) or `sms`
+         * @enum {string}
+         */
+        NotificationChannel: "email" | "sms";
+        /**
+         * @description What the message is about; `approval_request` goes to staff, the others to the booker
+         * @enum {string}
+         */
+        NotificationTemplate: "confirmation" | "reminder" | "rescheduled" | "cancelled" | "rejected" | "approval_request";
+        /**
+         * @description `queued` (about to be sent), `sent` (the server accepted it), `failed` (the last attempt failed; the worker retries with backoff), `skipped` (not sent, see `reason`: `opted_out`, `invalid_phone`)
+         * @enum {string}
+         */
+        NotificationStatus: "queued" | "sent" | "failed" | "skipped";
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "id": "b8c9d0e1-f2a3-4b4c-9d5e-6f7a8b9c0d1e",
+         *           "channel": "sms",
+         *           "address": "+49301234567",
+         *           "reason": "Asked at the front desk not to get texts",
+         *           "created_by": "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e",
+         *           "created_at": "2027-02-21T09:30:00.000Z"
+         *         }
+         *       ],
+         *       "next_cursor": null
+         *     }
+         */
+        NotificationOptOutPage: {
+            data: components["schemas"]["NotificationOptOut"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            next_cursor: string | null;
+        };
+        /**
+         * @example {
+         *       "id": "b8c9d0e1-f2a3-4b4c-9d5e-6f7a8b9c0d1e",
+         *       "channel": "sms",
+         *       "address": "+49301234567",
+         *       "reason": "Asked at the front desk not to get texts",
+         *       "created_by": "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e",
+         *       "created_at": "2027-02-21T09:30:00.000Z"
+         *     }
+         */
+        NotificationOptOut: {
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            id: string;
+            channel: components["schemas"]["NotificationChannel"];
+            /** @description Normalized: lower-case email, or an E.164 phone number */
+            address: string;
+            reason: string | null;
+            /**
+             * Format: uuid
+             * @description The member who recorded it (null: reported by the SMS provider)
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            created_by: string | null;
+            /**
+             * Format: date-time
+             * @example 2027-03-01T09:00:00Z
+             */
+            created_at: string;
+        };
+        /**
+         * @example {
+         *       "channel": "sms",
+         *       "address": "+49 30 123-4567",
+         *       "reason": "Asked at the front desk not to get texts"
+         *     }
+         */
+        NotificationOptOutCreate: {
+            channel: components["schemas"]["NotificationChannel"];
+            /**
+             * @description An email address, or a phone number with its country code (spaces, dashes, dots, parentheses and a leading 00 are fine)
+             * @example +49 30 123-4567
+             */
+            address: string;
+            /** @example Asked at the front desk not to get texts */
+            reason?: string;
+        };
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "id": "a7b8c9d0-e1f2-4a3b-8c4d-5e6f7a8b9c0d",
+         *           "url": "https://hooks.clinic.example/slotbase",
+         *           "description": "Front-desk CRM sync",
+         *           "event_types": [
+         *             "booking.cancelled",
+         *             "booking.created"
+         *           ],
+         *           "is_enabled": true,
+         *           "disabled_reason": null,
+         *           "consecutive_failures": 0,
+         *           "created_by": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5e",
+         *           "created_at": "2027-02-01T08:15:00.000Z",
+         *           "updated_at": "2027-02-01T08:15:00.000Z"
+         *         }
+         *       ],
+         *       "next_cursor": null
+         *     }
+         */
+        WebhookEndpointPage: {
+            data: components["schemas"]["WebhookEndpoint"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            next_cursor: string | null;
+        };
+        /**
+         * @example {
+         *       "id": "a7b8c9d0-e1f2-4a3b-8c4d-5e6f7a8b9c0d",
+         *       "url": "https://hooks.clinic.example/slotbase",
+         *       "description": "Front-desk CRM sync",
+         *       "event_types": [
+         *         "booking.cancelled",
+         *         "booking.created"
+         *       ],
+         *       "is_enabled": true,
+         *       "disabled_reason": null,
+         *       "consecutive_failures": 0,
+         *       "created_by": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5e",
+         *       "created_at": "2027-02-01T08:15:00.000Z",
+         *       "updated_at": "2027-02-01T08:15:00.000Z"
+         *     }
+         */
+        WebhookEndpoint: {
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            id: string;
+            url: string;
+            description: string | null;
+            /** @description Subscribed events, sorted; empty = every event */
+            event_types: components["schemas"]["WebhookEventType"][];
+            is_enabled: boolean;
+            /** @description Why the endpoint is off (automatically after consecutive failed attempts, or by a member) */
+            disabled_reason: string | null;
+            /** @description Failed attempts since the last success */
+            consecutive_failures: number;
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            created_by: string | null;
+            /**
+             * Format: date-time
+             * @example 2027-03-01T09:00:00Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2027-03-01T09:00:00Z
+             */
+            updated_at: string;
+        };
+        /**
+         * @description A booking event: see the event catalogue in the README.
+         * @example booking.created
+         * @enum {string}
+         */
+        WebhookEventType: "booking.created" | "booking.confirmed" | "booking.rescheduled" | "booking.cancelled" | "booking.rejected" | "booking.completed" | "booking.no_show" | "booking.expired";
+        /**
+         * @example {
+         *       "id": "a7b8c9d0-e1f2-4a3b-8c4d-5e6f7a8b9c0d",
+         *       "url": "https://hooks.clinic.example/slotbase",
+         *       "description": "Front-desk CRM sync",
+         *       "event_types": [
+         *         "booking.cancelled",
+         *         "booking.created"
+         *       ],
+         *       "is_enabled": true,
+         *       "disabled_reason": null,
+         *       "consecutive_failures": 0,
+         *       "created_by": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5e",
+         *       "created_at": "2027-02-01T08:15:00.000Z",
+         *       "updated_at": "2027-02-01T08:15:00.000Z",
+         *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw6z4KH1bTn5M="
+         *     }
+         */
+        WebhookEndpointWithSecret: components["schemas"]["WebhookEndpoint"] & {
+            /** @description The signing secret (`whsec_` + base64 of 32 bytes). Shown only in this response: store it now. */
+            secret: string;
+        };
+        /**
+         * @example {
+         *       "url": "https://hooks.clinic.example/slotbase",
+         *       "description": "Front-desk CRM sync",
+         *       "event_types": [
+         *         "booking.created",
+         *         "booking.cancelled"
+         *       ]
+         *     }
+         */
+        WebhookEndpointCreate: {
+            /**
+             * @description Where events are POSTed (http or https; redirects are not followed)
+             * @example https://hooks.clinic.example/slotbase
+             */
+            url: string;
+            /** @example Front-desk CRM sync */
+            description?: string | null;
+            /**
+             * @description The events to send; empty = every event
+             * @example [
+             *       "booking.created",
+             *       "booking.cancelled"
+             *     ]
+             */
+            event_types?: components["schemas"]["WebhookEventType"][];
+            /** @description Default true */
+            is_enabled?: boolean;
+        };
+        /**
+         * @example {
+         *       "is_enabled": true
+         *     }
+         */
+        WebhookEndpointPatch: {
+            /**
+             * @description Where events are POSTed (http or https; redirects are not followed)
+             * @example https://hooks.clinic.example/slotbase
+             */
+            url?: string;
+            /** @example Front-desk CRM sync */
+            description?: string | null;
+            /**
+             * @description The events to send; empty = every event
+             * @example [
+             *       "booking.created",
+             *       "booking.cancelled"
+             *     ]
+             */
+            event_types?: components["schemas"]["WebhookEventType"][];
+            /** @description Re-enabling resets consecutive_failures and disabled_reason */
+            is_enabled?: boolean;
+        };
+        /**
+         * @example {
+         *       "id": "b8c9d0e1-f2a3-4b4c-9d5e-6f7a8b9c0d1e",
+         *       "endpoint_id": "a7b8c9d0-e1f2-4a3b-8c4d-5e6f7a8b9c0d",
+         *       "message_id": "msg_4f8e2a9c1b7d4e3fa6c0b5d8e9f1a2b3",
+         *       "event_type": "booking.created",
+         *       "payload": {
+         *         "type": "booking.created",
+         *         "timestamp": "2027-02-20T14:12:05.123Z",
+         *         "data": {
+         *           "id": "e4f5a6b7-c8d9-4e0f-9a1b-2c3d4e5f6a7b",
+         *           "code": "BK-7F3K9QM",
+         *           "status": "confirmed",
+         *           "source": "public",
+         *           "service_id": "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b",
+         *           "provider_id": "c7d1e2f3-8a9b-4c0d-a1e2-f3a4b5c6d7e8",
+         *           "location_id": "0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11",
+         *           "session_id": null,
+         *           "starts_at": "2027-03-01T09:00:00.000Z",
+         *           "ends_at": "2027-03-01T09:30:00.000Z",
+         *           "party_size": 1,
+         *           "contact": {
+         *             "name": "Ada Lovelace",
+         *             "email": "ada@example.com",
+         *             "phone": "+49 30 1234567"
+         *           },
+         *           "notes": null,
+         *           "hold_expires_at": null,
+         *           "status_reason": null,
+         *           "created_at": "2027-02-20T14:12:05.123Z",
+         *           "updated_at": "2027-02-20T14:12:05.123Z"
+         *         }
+         *       },
+         *       "status": "succeeded",
+         *       "attempts": 2,
+         *       "next_attempt_at": null,
+         *       "last_status_code": 204,
+         *       "last_duration_ms": 87,
+         *       "last_response_excerpt": null,
+         *       "last_error": null,
+         *       "created_at": "2027-02-20T14:12:05.123Z",
+         *       "updated_at": "2027-02-20T14:12:40.310Z",
+         *       "delivered_at": "2027-02-20T14:12:40.310Z"
+         *     }
+         */
+        WebhookDelivery: {
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            id: string;
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            endpoint_id: string;
+            /**
+             * @description The `webhook-id` header: the same on every attempt and redelivery
+             * @example msg_4f8e2a9c1b7d4e3fa6c0b5d8e9f1a2b3
+             */
+            message_id: string;
+            /**
+             * @description A WebhookEventType, or webhook.test for a test ping
+             * @example booking.created
+             */
+            event_type: string;
+            /** @description The exact JSON body posted: { type, timestamp, data } */
+            payload: {
+                [key: string]: unknown;
+            };
+            /** @enum {string} */
+            status: "pending" | "succeeded" | "failed";
+            /** @description Attempts made so far, redeliveries included */
+            attempts: number;
+            /**
+             * Format: date-time
+             * @description When the next attempt is due (pending only)
+             * @example 2027-03-01T09:00:00Z
+             */
+            next_attempt_at: string | null;
+            last_status_code: number | null;
+            last_duration_ms: number | null;
+            /** @description The first KiB (at most) of the last response body */
+            last_response_excerpt: string | null;
+            last_error: string | null;
+            /**
+             * Format: date-time
+             * @example 2027-03-01T09:00:00Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2027-03-01T09:00:00Z
+             */
+            updated_at: string;
+            /**
+             * Format: date-time
+             * @example 2027-03-01T09:00:00Z
+             */
+            delivered_at: string | null;
+        };
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "id": "b8c9d0e1-f2a3-4b4c-9d5e-6f7a8b9c0d1e",
+         *           "endpoint_id": "a7b8c9d0-e1f2-4a3b-8c4d-5e6f7a8b9c0d",
+         *           "message_id": "msg_4f8e2a9c1b7d4e3fa6c0b5d8e9f1a2b3",
+         *           "event_type": "booking.created",
+         *           "payload": {
+         *             "type": "booking.created",
+         *             "timestamp": "2027-02-20T14:12:05.123Z",
+         *             "data": {
+         *               "id": "e4f5a6b7-c8d9-4e0f-9a1b-2c3d4e5f6a7b",
+         *               "code": "BK-7F3K9QM",
+         *               "status": "confirmed",
+         *               "source": "public",
+         *               "service_id": "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b",
+         *               "provider_id": "c7d1e2f3-8a9b-4c0d-a1e2-f3a4b5c6d7e8",
+         *               "location_id": "0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11",
+         *               "session_id": null,
+         *               "starts_at": "2027-03-01T09:00:00.000Z",
+         *               "ends_at": "2027-03-01T09:30:00.000Z",
+         *               "party_size": 1,
+         *               "contact": {
+         *                 "name": "Ada Lovelace",
+         *                 "email": "ada@example.com",
+         *                 "phone": "+49 30 1234567"
+         *               },
+         *               "notes": null,
+         *               "hold_expires_at": null,
+         *               "status_reason": null,
+         *               "created_at": "2027-02-20T14:12:05.123Z",
+         *               "updated_at": "2027-02-20T14:12:05.123Z"
+         *             }
+         *           },
+         *           "status": "succeeded",
+         *           "attempts": 2,
+         *           "next_attempt_at": null,
+         *           "last_status_code": 204,
+         *           "last_duration_ms": 87,
+         *           "last_response_excerpt": null,
+         *           "last_error": null,
+         *           "created_at": "2027-02-20T14:12:05.123Z",
+         *           "updated_at": "2027-02-20T14:12:40.310Z",
+         *           "delivered_at": "2027-02-20T14:12:40.310Z"
+         *         }
+         *       ],
+         *       "next_cursor": null
+         *     }
+         */
+        WebhookDeliveryPage: {
+            data: components["schemas"]["WebhookDelivery"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            next_cursor: string | null;
+        };
+        /**
+         * @example {
+         *       "id": "b8c9d0e1-f2a3-4b4c-9d5e-6f7a8b9c0d1e",
+         *       "endpoint_id": "a7b8c9d0-e1f2-4a3b-8c4d-5e6f7a8b9c0d",
+         *       "message_id": "msg_4f8e2a9c1b7d4e3fa6c0b5d8e9f1a2b3",
+         *       "event_type": "booking.created",
+         *       "payload": {
+         *         "type": "booking.created",
+         *         "timestamp": "2027-02-20T14:12:05.123Z",
+         *         "data": {
+         *           "id": "e4f5a6b7-c8d9-4e0f-9a1b-2c3d4e5f6a7b",
+         *           "code": "BK-7F3K9QM",
+         *           "status": "confirmed",
+         *           "source": "public",
+         *           "service_id": "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b",
+         *           "provider_id": "c7d1e2f3-8a9b-4c0d-a1e2-f3a4b5c6d7e8",
+         *           "location_id": "0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11",
+         *           "session_id": null,
+         *           "starts_at": "2027-03-01T09:00:00.000Z",
+         *           "ends_at": "2027-03-01T09:30:00.000Z",
+         *           "party_size": 1,
+         *           "contact": {
+         *             "name": "Ada Lovelace",
+         *             "email": "ada@example.com",
+         *             "phone": "+49 30 1234567"
+         *           },
+         *           "notes": null,
+         *           "hold_expires_at": null,
+         *           "status_reason": null,
+         *           "created_at": "2027-02-20T14:12:05.123Z",
+         *           "updated_at": "2027-02-20T14:12:05.123Z"
+         *         }
+         *       },
+         *       "status": "succeeded",
+         *       "attempts": 2,
+         *       "next_attempt_at": null,
+         *       "last_status_code": 204,
+         *       "last_duration_ms": 87,
+         *       "last_response_excerpt": null,
+         *       "last_error": null,
+         *       "created_at": "2027-02-20T14:12:05.123Z",
+         *       "updated_at": "2027-02-20T14:12:40.310Z",
+         *       "delivered_at": "2027-02-20T14:12:40.310Z",
+         *       "attempt_log": [
+         *         {
+         *           "id": "c9d0e1f2-a3b4-4c5d-8e6f-7a8b9c0d1e2f",
+         *           "attempted_at": "2027-02-20T14:12:05.402Z",
+         *           "status_code": 503,
+         *           "duration_ms": 112,
+         *           "response_excerpt": "upstream unavailable",
+         *           "error": "HTTP 503",
+         *           "is_success": false
+         *         },
+         *         {
+         *           "id": "d0e1f2a3-b4c5-4d6e-9f7a-8b9c0d1e2f3a",
+         *           "attempted_at": "2027-02-20T14:12:40.223Z",
+         *           "status_code": 204,
+         *           "duration_ms": 87,
+         *           "response_excerpt": null,
+         *           "error": null,
+         *           "is_success": true
+         *         }
+         *       ]
+         *     }
+         */
+        WebhookDeliveryDetail: components["schemas"]["WebhookDelivery"] & {
+            /** @description Every attempt, oldest first */
+            attempt_log: components["schemas"]["WebhookAttempt"][];
+        };
+        /**
+         * @example {
+         *       "id": "c9d0e1f2-a3b4-4c5d-8e6f-7a8b9c0d1e2f",
+         *       "attempted_at": "2027-02-20T14:12:05.402Z",
+         *       "status_code": 503,
+         *       "duration_ms": 112,
+         *       "response_excerpt": "upstream unavailable",
+         *       "error": "HTTP 503",
+         *       "is_success": false
+         *     }
+         */
+        WebhookAttempt: {
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            id: string;
+            /**
+             * Format: date-time
+             * @example 2027-03-01T09:00:00Z
+             */
+            attempted_at: string;
+            /** @description null when there was no answer (timeout, connection refused) */
+            status_code: number | null;
+            duration_ms: number;
+            response_excerpt: string | null;
+            /** @example timeout after 10000 ms */
+            error: string | null;
+            is_success: boolean;
+        };
+        /**
+         * @example {
          *       "email": "ada@example.com",
          *       "password": "correct horse battery staple",
          *       "name": "Ada Lovelace",
@@ -4255,6 +5258,437 @@ export interface operations {
             };
         };
     };
+    downloadPublicBookingCalendar: {
+        parameters: {
+            query?: {
+                /** @description The manage token (or send it as X-Manage-Token) */
+                token?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The booking code (the path ends in `.ics`) */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The booking as iCalendar */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example BEGIN:VCALENDAR
+                     *     VERSION:2.0
+                     *     PRODID:-//Slotbase//Slotbase Scheduling//EN
+                     *     METHOD:PUBLISH
+                     *     BEGIN:VTIMEZONE
+                     *     TZID:Europe/Berlin
+                     *     …
+                     *     END:VTIMEZONE
+                     *     BEGIN:VEVENT
+                     *     UID:booking-e4f5a6b7-c8d9-4e0f-9a1b-2c3d4e5f6a7b@slotbase
+                     *     SEQUENCE:0
+                     *     DTSTAMP:20270220T141205Z
+                     *     DTSTART;TZID=Europe/Berlin:20270301T100000
+                     *     DTEND;TZID=Europe/Berlin:20270301T103000
+                     *     SUMMARY:Check-up – Sunrise Clinic
+                     *     LOCATION:Mitte\, Hauptstr. 1
+                     *     STATUS:CONFIRMED
+                     *     END:VEVENT
+                     *     END:VCALENDAR
+                     */
+                    "text/calendar": string;
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getCalendarFeed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The secret token of the feed URL (the path ends in `.ics`) */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The provider's bookings as iCalendar */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example BEGIN:VCALENDAR
+                     *     VERSION:2.0
+                     *     PRODID:-//Slotbase//Slotbase Scheduling//EN
+                     *     METHOD:PUBLISH
+                     *     BEGIN:VTIMEZONE
+                     *     TZID:Europe/Berlin
+                     *     …
+                     *     END:VTIMEZONE
+                     *     BEGIN:VEVENT
+                     *     UID:booking-e4f5a6b7-c8d9-4e0f-9a1b-2c3d4e5f6a7b@slotbase
+                     *     SEQUENCE:0
+                     *     DTSTAMP:20270220T141205Z
+                     *     DTSTART;TZID=Europe/Berlin:20270301T100000
+                     *     DTEND;TZID=Europe/Berlin:20270301T103000
+                     *     SUMMARY:Check-up – Sunrise Clinic
+                     *     LOCATION:Mitte\, Hauptstr. 1
+                     *     STATUS:CONFIRMED
+                     *     END:VEVENT
+                     *     END:VCALENDAR
+                     */
+                    "text/calendar": string;
+                };
+            };
+            /** @description Unchanged since the ETag sent in If-None-Match */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listCalendarFeeds: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Feeds, oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarFeedPage"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createCalendarFeed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CalendarFeedCreate"];
+            };
+        };
+        responses: {
+            /** @description Created: subscribe to `url` */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarFeedCreated"];
+                };
+            };
+            /** @description Malformed request (for example invalid JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content-Type must be application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteCalendarFeed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listPublicServices: {
         parameters: {
             query?: never;
@@ -4334,6 +5768,66 @@ export interface operations {
                 content: {
                     "application/json": {
                         data: components["schemas"]["PublicLocation"][];
+                    };
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listPublicProviders: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Providers */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["PublicProvider"][];
                     };
                 };
             };
@@ -10328,6 +11822,1227 @@ export interface operations {
             };
             /** @description Content-Type must be application/json */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listNotifications: {
+        parameters: {
+            query?: {
+                /** @description Page size (1–200) */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page */
+                cursor?: string;
+                /** @description Only messages about this booking */
+                booking_id?: string;
+                /** @description Only messages with this status */
+                status?: "queued" | "sent" | "failed" | "skipped";
+                /** @description Only this channel */
+                channel?: "email" | "sms";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Messages, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPage"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listNotificationOptOuts: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Opt-outs (providers and viewers see an empty list) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationOptOutPage"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createNotificationOptOut: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationOptOutCreate"];
+            };
+        };
+        responses: {
+            /** @description Recorded */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationOptOut"];
+                };
+            };
+            /** @description Malformed request (for example invalid JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content-Type must be application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteNotificationOptOut: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Lifted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWebhookEndpoints: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Endpoints */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointPage"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEndpointCreate"];
+            };
+        };
+        responses: {
+            /** @description Registered; store the secret now */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointWithSecret"];
+                };
+            };
+            /** @description Malformed request (for example invalid JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content-Type must be application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEndpointPatch"];
+            };
+        };
+        responses: {
+            /** @description Updated */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description Malformed request (for example invalid JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content-Type must be application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rotateWebhookEndpointSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Rotated; store the secret now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointWithSecret"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    testWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "b8c9d0e1-f2a3-4b4c-9d5e-6f7a8b9c0d1e",
+                     *       "endpoint_id": "a7b8c9d0-e1f2-4a3b-8c4d-5e6f7a8b9c0d",
+                     *       "message_id": "msg_4f8e2a9c1b7d4e3fa6c0b5d8e9f1a2b3",
+                     *       "event_type": "webhook.test",
+                     *       "payload": {
+                     *         "type": "webhook.test",
+                     *         "timestamp": "2027-02-20T14:12:05.123Z",
+                     *         "data": {
+                     *           "endpoint_id": "a7b8c9d0-e1f2-4a3b-8c4d-5e6f7a8b9c0d",
+                     *           "message": "This is a test event from Slotbase."
+                     *         }
+                     *       },
+                     *       "status": "pending",
+                     *       "attempts": 0,
+                     *       "next_attempt_at": "2027-02-20T14:12:05.123Z",
+                     *       "last_status_code": null,
+                     *       "last_duration_ms": null,
+                     *       "last_response_excerpt": null,
+                     *       "last_error": null,
+                     *       "created_at": "2027-02-20T14:12:05.123Z",
+                     *       "updated_at": "2027-02-20T14:12:05.123Z",
+                     *       "delivered_at": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description Page size (1–200) */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page */
+                cursor?: string;
+                status?: "pending" | "succeeded" | "failed";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deliveries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryPage"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery and its attempts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryDetail"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    redeliverWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "b8c9d0e1-f2a3-4b4c-9d5e-6f7a8b9c0d1e",
+                     *       "endpoint_id": "a7b8c9d0-e1f2-4a3b-8c4d-5e6f7a8b9c0d",
+                     *       "message_id": "msg_4f8e2a9c1b7d4e3fa6c0b5d8e9f1a2b3",
+                     *       "event_type": "booking.created",
+                     *       "payload": {
+                     *         "type": "booking.created",
+                     *         "timestamp": "2027-02-20T14:12:05.123Z",
+                     *         "data": {
+                     *           "id": "e4f5a6b7-c8d9-4e0f-9a1b-2c3d4e5f6a7b",
+                     *           "code": "BK-7F3K9QM",
+                     *           "status": "confirmed",
+                     *           "source": "public",
+                     *           "service_id": "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b",
+                     *           "provider_id": "c7d1e2f3-8a9b-4c0d-a1e2-f3a4b5c6d7e8",
+                     *           "location_id": "0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11",
+                     *           "session_id": null,
+                     *           "starts_at": "2027-03-01T09:00:00.000Z",
+                     *           "ends_at": "2027-03-01T09:30:00.000Z",
+                     *           "party_size": 1,
+                     *           "contact": {
+                     *             "name": "Ada Lovelace",
+                     *             "email": "ada@example.com",
+                     *             "phone": "+49 30 1234567"
+                     *           },
+                     *           "notes": null,
+                     *           "hold_expires_at": null,
+                     *           "status_reason": null,
+                     *           "created_at": "2027-02-20T14:12:05.123Z",
+                     *           "updated_at": "2027-02-20T14:12:05.123Z"
+                     *         }
+                     *       },
+                     *       "status": "pending",
+                     *       "attempts": 2,
+                     *       "next_attempt_at": "2027-02-21T09:00:00.000Z",
+                     *       "last_status_code": 204,
+                     *       "last_duration_ms": 87,
+                     *       "last_response_excerpt": null,
+                     *       "last_error": null,
+                     *       "created_at": "2027-02-20T14:12:05.123Z",
+                     *       "updated_at": "2027-02-21T09:00:00.000Z",
+                     *       "delivered_at": "2027-02-20T14:12:40.310Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

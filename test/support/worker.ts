@@ -1,6 +1,6 @@
 import { loadConfig, type Config } from '#src/config.ts';
 import type { JobDeps } from '#src/jobs/deps.ts';
-import { runDueJobs, startWorker, type RunningWorker } from '#src/jobs/worker.ts';
+import { runDueJobs, startWorker, type RunningWorker, type StartWorkerOptions } from '#src/jobs/worker.ts';
 import { createLogger } from '#src/lib/logger.ts';
 import type { TestDb } from './db.ts';
 
@@ -27,7 +27,7 @@ export async function drainJobs(db: TestDb, options: { env?: Record<string, stri
 /** A long-running worker in this process (crons off unless asked); stop it in afterAll/finally. */
 export async function startTestWorker(
   db: TestDb,
-  options: { env?: Record<string, string>; overrides?: Partial<JobDeps>; crontab?: boolean } = {},
+  options: { env?: Record<string, string>; overrides?: Partial<JobDeps>; crontab?: boolean; liveness?: StartWorkerOptions['liveness'] } = {},
 ): Promise<RunningWorker> {
   return startWorker({
     databaseUrl: databaseUrlOf(db),
@@ -35,6 +35,7 @@ export async function startTestWorker(
     logger: createLogger('silent'),
     overrides: options.overrides,
     crontab: options.crontab ?? false,
+    liveness: options.liveness,
   });
 }
 
@@ -46,4 +47,13 @@ export async function jobsOf(db: TestDb, taskIdentifier?: string): Promise<{ id:
      where $1::text is null or t.identifier = $1 order by j.id`,
     [taskIdentifier ?? null],
   )) as never;
+}
+
+/** Polls `condition` (every 20 ms) until it holds; fails after `timeoutMs`. For waiting on another process, not for time to pass. */
+export async function until(condition: () => Promise<boolean> | boolean, timeoutMs = 20_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }

@@ -9,10 +9,12 @@ import {
   createBooking,
   getBooking,
   listLocations,
+  listProviders,
   listServices,
   listSlots,
   rescheduleBooking,
   type PublicLocation,
+  type PublicProvider,
   type PublicService,
 } from './public.routes.ts';
 
@@ -84,6 +86,14 @@ export const publicRouter = createRouter()
     const data = await withSession(c.var.deps.sql, c.var.caller, async (tx) => {
       const t = await tenantBySlug(tx, tenant);
       return tx<z.infer<typeof PublicLocation>[]>`select * from slotbase.public_locations(${t.id})`;
+    });
+    return c.json({ data: [...data] }, 200);
+  })
+  .openapi(listProviders, async (c) => {
+    const { tenant } = c.req.valid('param');
+    const data = await withSession(c.var.deps.sql, c.var.caller, async (tx) => {
+      const t = await tenantBySlug(tx, tenant);
+      return tx<z.infer<typeof PublicProvider>[]>`select id, name, location_id, service_ids from slotbase.public_providers(${t.id})`;
     });
     return c.json({ data: [...data] }, 200);
   })

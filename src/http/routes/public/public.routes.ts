@@ -27,6 +27,10 @@ export const PublicLocation = z
   .object({ id: Uuid, name: z.string(), time_zone: z.string(), address: z.string().nullable() })
   .openapi('PublicLocation', { example: ex.location });
 
+export const PublicProvider = z
+  .object({ id: Uuid, name: z.string(), location_id: Uuid, service_ids: z.array(Uuid).openapi({ description: 'Public services this provider offers' }) })
+  .openapi('PublicProvider', { example: ex.provider });
+
 export const Slot = z
   .object({
     starts_at: Timestamp,
@@ -131,6 +135,16 @@ export const listLocations = createRoute({
   summary: 'Locations of a business',
   request: { params: z.object({ tenant: TenantSlug }) },
   responses: { 200: jsonContent(z.object({ data: z.array(PublicLocation) }).openapi({ example: ex.locations }), 'Locations'), ...problems(401, 404) },
+});
+
+export const listProviders = createRoute({
+  method: 'get',
+  path: '/v1/public/{tenant}/providers',
+  operationId: 'listPublicProviders',
+  tags: ['Public booking'],
+  summary: 'Providers a booker can pick (those offering a public service)',
+  request: { params: z.object({ tenant: TenantSlug }) },
+  responses: { 200: jsonContent(z.object({ data: z.array(PublicProvider) }).openapi({ example: ex.providers }), 'Providers'), ...problems(401, 404) },
 });
 
 export const listSlots = createRoute({

@@ -1,0 +1,1 @@
+export { calendarsRouter } from './calendars.handlers.ts';

@@ -1,0 +1,1 @@
+export { notificationsRouter } from './notifications.handlers.ts';

@@ -1,0 +1,1 @@
+export { webhooksRouter } from './webhooks.handlers.ts';

@@ -1,0 +1,360 @@
+// Slotbase booking and manage pages. Plain browser JavaScript, no framework, no build step: it
+// reads the public API (/v1/public/...), keeps every choice in one `state` object, renders the
+// steps as native form controls (so keyboard and screen readers work without extra code), and
+// listens to live availability (Server-Sent Events) to drop slots taken elsewhere.
+(() => {
+  'use strict';
+  const app = document.getElementById('app');
+  if (!app) return;
+  const page = app.dataset.page;
+  const tenant = app.dataset.tenant;
+  const embedded = app.dataset.embed === '1';
+  const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+
+  // ---------- small helpers ----------
+  const h = (tag, attrs = {}, ...children) => {
+    const el = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs)) {
+      if (v === undefined || v === null || v === false) continue;
+      if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+      else if (k === 'text') el.textContent = v;
+      else el.setAttribute(k, v === true ? '' : String(v));
+    }
+    for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : String(c));
+    return el;
+  };
+  const api = async (method, path, body, headers = {}) => {
+    const res = await fetch(path, {
+      method,
+      headers: { accept: 'application/json', ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    let data = null;
+    try { data = text ? JSON.parse(text) : null; } catch { data = null; }
+    return { status: res.status, ok: res.ok, data };
+  };
+  const fmt = (iso, zone, opts) => new Intl.DateTimeFormat(undefined, { timeZone: zone, ...opts }).format(new Date(iso));
+  const timeOf = (iso, zone) => fmt(iso, zone, { hour: '2-digit', minute: '2-digit' });
+  const dateLong = (iso, zone) => fmt(iso, zone, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
+  /** YYYY-MM-DD of an instant in a zone. */
+  const ymd = (date, zone) => {
+    const p = Object.fromEntries(new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(date).map((x) => [x.type, x.value]));
+    return `${p.year}-${p.month}-${p.day}`;
+  };
+  /** The UTC instant at which local midnight of `day` (YYYY-MM-DD) happens in `zone`. */
+  const midnight = (day, zone) => {
+    const guess = new Date(`${day}T00:00:00Z`);
+    const local = new Date(new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' }).format(guess).replace(/(\d+)\/(\d+)\/(\d+), /, '$3-$1-$2T') + 'Z');
+    return new Date(guess.getTime() - (local.getTime() - guess.getTime()));
+  };
+  const addDays = (day, n) => {
+    const d = new Date(`${day}T12:00:00Z`);
+    d.setUTCDate(d.getUTCDate() + n);
+    return d.toISOString().slice(0, 10);
+  };
+  const deviceToken = () => {
+    try {
+      let t = localStorage.getItem('slotbase.device');
+      if (!t) { t = 'dvc_' + crypto.randomUUID().replace(/-/g, '') + crypto.randomUUID().replace(/-/g, ''); localStorage.setItem('slotbase.device', t); }
+      return t;
+    } catch { return undefined; }
+  };
+  const announce = (message) => {
+    let live = document.getElementById('sb-live');
+    if (!live) { live = h('p', { id: 'sb-live', class: 'visually-hidden', 'aria-live': 'polite' }); app.append(live); }
+    live.textContent = message;
+  };
+  const postToParent = (message) => { if (embedded && window.parent !== window) window.parent.postMessage({ source: 'slotbase', ...message }, '*'); };
+  if (embedded && 'ResizeObserver' in window) {
+    new ResizeObserver(() => postToParent({ type: 'resize', height: Math.ceil(document.documentElement.scrollHeight) })).observe(document.body);
+  }
+
+  // ---------- live availability ----------
+  const watch = (onChange) => {
+    if (!('EventSource' in window)) return;
+    const es = new EventSource(`/v1/public/${encodeURIComponent(tenant)}/events`);
+    es.addEventListener('availability', (e) => { try { onChange(JSON.parse(e.data)); } catch { /* ignore */ } });
+    es.addEventListener('reset', () => onChange(null));
+  };
+
+  // ---------- slot picker (booking and rescheduling share it) ----------
+  /**
+   * Renders date navigation, the time zone switch and the free slots of one day into `host`.
+   * `load(fromIso, toIso, zone)` returns the slots; `choose(slot)` is called with the pick.
+   */
+  const slotPicker = ({ host, zone: locationZone, load, choose, label }) => {
+    const st = { zone: browserZone, day: ymd(new Date(), browserZone), slots: [], loading: false, seq: 0 };
+    const section = h('section', { class: 'step', 'aria-labelledby': 'sb-when' });
+    host.append(section);
+    const refresh = async () => {
+      const seq = ++st.seq;
+      st.loading = true;
+      render();
+      const from = midnight(st.day, st.zone);
+      const to = midnight(addDays(st.day, 1), st.zone);
+      const result = await load(from.toISOString(), to.toISOString(), st.zone);
+      if (seq !== st.seq) return;
+      st.loading = false;
+      st.error = result.ok ? null : (result.data && result.data.title) || 'Could not load times';
+      st.slots = result.ok ? result.data.data : [];
+      render();
+    };
+    const render = () => {
+      const zones = [...new Set([browserZone, locationZone, 'UTC'].filter(Boolean))];
+      const list = st.loading
+        ? h('p', { role: 'status' }, 'Loading times…')
+        : st.error
+          ? h('p', { class: 'error', role: 'alert' }, st.error)
+          : st.slots.length === 0
+            ? h('p', { class: 'empty' }, 'No free times on this day. Try another day.')
+            : h('ul', { class: 'slots', 'aria-label': `Free times on ${dateLong(midnight(st.day, st.zone).toISOString(), st.zone)}` },
+                st.slots.map((s) => h('li', {}, h('button', {
+                  type: 'button', class: 'slot', 'data-starts-at': s.starts_at,
+                  onclick: () => choose(s, st.zone),
+                }, timeOf(s.starts_at, st.zone), s.seats_left !== null && s.seats_left !== undefined ? h('span', { class: 'seats' }, ` · ${s.seats_left} left`) : null))));
+      section.replaceChildren(
+        h('h2', { id: 'sb-when' }, label),
+        h('div', { class: 'day-nav' },
+          h('button', { type: 'button', 'aria-label': 'Previous day', onclick: () => { st.day = addDays(st.day, -1); refresh(); } }, '‹'),
+          h('label', { for: 'sb-day' }, 'Date'),
+          h('input', { id: 'sb-day', type: 'date', value: st.day, onchange: (e) => { if (e.target.value) { st.day = e.target.value; refresh(); } } }),
+          h('button', { type: 'button', 'aria-label': 'Next day', onclick: () => { st.day = addDays(st.day, 1); refresh(); } }, '›')),
+        h('div', { class: 'zone' },
+          h('label', { for: 'sb-zone' }, 'Times shown in'),
+          h('select', { id: 'sb-zone', onchange: (e) => { st.zone = e.target.value; refresh(); } },
+            zones.map((z) => h('option', { value: z, selected: z === st.zone }, z))),
+          locationZone && locationZone !== st.zone ? h('span', { class: 'hint' }, ` (the appointment is in ${locationZone})`) : null),
+        list,
+      );
+    };
+    refresh();
+    return {
+      refresh,
+      /** A change from the live stream: refetch when it touches the day on screen (or always, on reset). */
+      changed(change) {
+        if (!change || !change.from || !change.to) return refresh();
+        const from = midnight(st.day, st.zone).getTime();
+        const to = midnight(addDays(st.day, 1), st.zone).getTime();
+        if (new Date(change.from).getTime() < to && new Date(change.to).getTime() > from) refresh();
+      },
+      get zone() { return st.zone; },
+    };
+  };
+
+  const problemText = (res, fallback) => (res.data && (res.data.detail || res.data.title)) || fallback;
+
+  // ---------- the booking page ----------
+  const bookingPage = async () => {
+    const state = { locations: [], services: [], providers: [], location: null, service: null, provider: 'any', slot: null, zone: browserZone, picker: null, idempotency: crypto.randomUUID() };
+    const [services, locations, providers] = await Promise.all([
+      api('GET', `/v1/public/${encodeURIComponent(tenant)}/services`),
+      api('GET', `/v1/public/${encodeURIComponent(tenant)}/locations`),
+      api('GET', `/v1/public/${encodeURIComponent(tenant)}/providers`),
+    ]);
+    app.querySelector('.loading')?.remove();
+    if (!services.ok || !locations.ok) {
+      app.append(h('p', { class: 'error', role: 'alert' }, 'This booking page could not be loaded. Please try again later.'));
+      return;
+    }
+    state.services = services.data.data;
+    state.locations = locations.data.data;
+    state.providers = providers.ok ? providers.data.data : [];
+    const wanted = app.dataset.service;
+    state.service = state.services.find((s) => s.slug === wanted || s.id === wanted) || (state.services.length === 1 ? state.services[0] : null);
+    state.location = state.locations.length === 1 ? state.locations[0] : null;
+
+    const form = h('form', { class: 'booking', novalidate: true });
+    app.append(form);
+    const zoneOf = () => (state.location ? state.location.time_zone : state.locations[0] && state.locations[0].time_zone);
+    const providersFor = () => state.providers.filter((p) => state.service && p.service_ids.includes(state.service.id) && (!state.location || p.location_id === state.location.id));
+
+    const radios = (name, legend, items, selected, onPick) =>
+      h('fieldset', { class: 'step' }, h('legend', {}, legend),
+        items.map((it) => h('label', { class: 'choice' },
+          h('input', { type: 'radio', name, value: it.value, checked: it.value === selected, onchange: () => onPick(it.value) }),
+          h('span', {}, it.label, it.hint ? h('small', {}, ` ${it.hint}`) : null))));
+
+    const render = () => {
+      form.replaceChildren();
+      if (state.locations.length > 1) {
+        form.append(radios('location', 'Where', state.locations.map((l) => ({ value: l.id, label: l.name, hint: l.address || '' })), state.location && state.location.id,
+          (id) => { state.location = state.locations.find((l) => l.id === id); state.provider = 'any'; state.slot = null; render(); }));
+        if (!state.location) return;
+      }
+      form.append(radios('service', 'What', state.services.map((s) => ({ value: s.id, label: s.name, hint: `${s.duration_minutes} min${s.price_cents ? ` · ${(s.price_cents / 100).toFixed(2)} ${s.currency || ''}` : ''}` })), state.service && state.service.id,
+        (id) => { state.service = state.services.find((s) => s.id === id); state.provider = 'any'; state.slot = null; render(); }));
+      if (!state.service) return;
+      const offered = providersFor();
+      if (offered.length > 1) {
+        form.append(radios('provider', 'With', [{ value: 'any', label: 'Anyone available' }, ...offered.map((p) => ({ value: p.id, label: p.name }))], state.provider,
+          (id) => { state.provider = id; state.slot = null; render(); }));
+      }
+      const when = h('div', {});
+      form.append(when);
+      state.picker = slotPicker({
+        host: when,
+        zone: zoneOf(),
+        label: 'When',
+        load: (from, to, zone) => {
+          const q = new URLSearchParams({ from, to, timezone: zone });
+          if (state.provider !== 'any') q.set('provider', state.provider);
+          if (state.location) q.set('location', state.location.id);
+          return api('GET', `/v1/public/${encodeURIComponent(tenant)}/services/${state.service.id}/slots?${q}`);
+        },
+        choose: (slot, zone) => { state.slot = slot; state.zone = zone; renderDetails(); },
+      });
+      form.append(details);
+      renderDetails();
+    };
+
+    // The details step keeps its inputs across re-renders: nothing typed is ever lost.
+    const details = h('fieldset', { class: 'step details' });
+    const field = (id, label, attrs) => h('div', { class: 'field' }, h('label', { for: id }, label), h('input', { id, name: id, ...attrs }), h('p', { class: 'field-error', id: `${id}-error`, 'aria-live': 'polite' }));
+    const inputs = {
+      name: field('name', 'Your name', { autocomplete: 'name', required: true, maxlength: 200 }),
+      email: field('email', 'Email', { type: 'email', autocomplete: 'email', required: true, maxlength: 254 }),
+      phone: field('phone', 'Phone (optional)', { type: 'tel', autocomplete: 'tel', maxlength: 40 }),
+      party: field('party_size', 'Number of people', { type: 'number', min: 1, value: 1 }),
+      notes: h('div', { class: 'field' }, h('label', { for: 'notes' }, 'Notes (optional)'), h('textarea', { id: 'notes', name: 'notes', maxlength: 2000, rows: 3 })),
+    };
+    const submit = h('button', { type: 'submit', class: 'primary' }, 'Book');
+    const status = h('p', { class: 'form-status', role: 'alert' });
+    const renderDetails = () => {
+      details.replaceChildren();
+      if (!state.slot) { details.hidden = true; return; }
+      details.hidden = false;
+      const chosen = h('p', { class: 'chosen' }, h('strong', {}, `${dateLong(state.slot.starts_at, state.zone)}, ${timeOf(state.slot.starts_at, state.zone)}`), ` (${state.zone})`);
+      details.append(h('legend', {}, 'Your details'), chosen, inputs.name, inputs.email, inputs.phone);
+      const party = inputs.party.querySelector('input');
+      party.max = String(state.service.max_party_size);
+      if (state.service.max_party_size > 1) details.append(inputs.party);
+      details.append(inputs.notes, submit, status);
+      inputs.name.querySelector('input').focus();
+    };
+
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      if (!state.slot) return;
+      for (const el of form.querySelectorAll('.field-error')) el.textContent = '';
+      for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
+      status.textContent = '';
+      const value = (id) => form.querySelector(`#${id}`).value.trim();
+      const body = {
+        service_id: state.service.id,
+        ...(state.slot.session_id ? { session_id: state.slot.session_id } : { starts_at: state.slot.starts_at }),
+        ...(state.provider !== 'any' ? { provider_id: state.provider } : {}),
+        location_id: state.slot.location_id,
+        party_size: state.service.max_party_size > 1 ? Number(value('party_size') || 1) : 1,
+        contact: { name: value('name'), email: value('email'), ...(value('phone') ? { phone: value('phone') } : {}) },
+        ...(value('notes') ? { notes: value('notes') } : {}),
+      };
+      submit.disabled = true;
+      submit.textContent = 'Booking…';
+      const device = deviceToken();
+      const res = await api('POST', `/v1/public/${encodeURIComponent(tenant)}/bookings`, body, { 'idempotency-key': state.idempotency, ...(device ? { 'x-device-token': device } : {}) });
+      submit.disabled = false;
+      submit.textContent = 'Book';
+      if (res.status === 201 || res.status === 200) return confirmation(res.data);
+      state.idempotency = crypto.randomUUID(); // a new attempt is a new request
+      if (res.status === 422 && res.data && Array.isArray(res.data.errors)) {
+        let first = null;
+        for (const err of res.data.errors) {
+          const id = { 'contact.name': 'name', 'contact.email': 'email', 'contact.phone': 'phone', party_size: 'party_size', notes: 'notes' }[err.field];
+          const input = id && form.querySelector(`#${id}`);
+          if (input) {
+            input.setAttribute('aria-invalid', 'true');
+            input.setAttribute('aria-describedby', `${id}-error`);
+            const msg = form.querySelector(`#${id}-error`);
+            if (msg) msg.textContent = err.message;
+            first ??= input;
+          }
+        }
+        status.textContent = 'Please check the highlighted fields.';
+        (first || status).focus();
+        return;
+      }
+      if (res.status === 409) {
+        status.textContent = `${problemText(res, 'That time was just taken.')} Please pick another time — your details are kept.`;
+        state.slot = null;
+        state.picker && state.picker.refresh();
+        details.hidden = true;
+        announce(status.textContent);
+        form.querySelector('.slot')?.focus();
+        return;
+      }
+      status.textContent = problemText(res, 'Something went wrong. Please try again.');
+    });
+
+    const confirmation = (receipt) => {
+      const manage = `/b/manage/${encodeURIComponent(receipt.code)}?token=${encodeURIComponent(receipt.manage_token)}`;
+      const ics = `/v1/public/bookings/${encodeURIComponent(receipt.code)}.ics?token=${encodeURIComponent(receipt.manage_token)}`;
+      form.replaceWith(h('section', { class: 'confirmation', tabindex: '-1', 'aria-labelledby': 'sb-done' },
+        h('h2', { id: 'sb-done' }, receipt.status === 'pending' ? 'Request received' : 'You are booked'),
+        h('p', {}, receipt.status === 'pending' ? 'The business will confirm your request; you will get an email.' : 'A confirmation is on its way to your inbox.'),
+        h('p', {}, 'Booking code: ', h('strong', { class: 'code' }, receipt.code)),
+        h('p', {}, `${dateLong(receipt.starts_at, state.zone)}, ${timeOf(receipt.starts_at, state.zone)} (${state.zone})`),
+        h('p', {}, h('a', { href: ics, download: `${receipt.code}.ics` }, 'Add to calendar (.ics)'), ' · ', h('a', { href: manage, target: embedded ? '_blank' : null }, 'View, reschedule or cancel')),
+      ));
+      document.querySelector('.confirmation').focus();
+      postToParent({ type: 'booked', code: receipt.code, status: receipt.status, starts_at: receipt.starts_at });
+    };
+
+    render();
+    watch((change) => state.picker && state.picker.changed(change));
+  };
+
+  // ---------- the manage page ----------
+  const managePage = async () => {
+    const code = app.dataset.code;
+    const token = new URLSearchParams(location.search).get('token') || '';
+    const zone = app.dataset.zone;
+    const q = `?token=${encodeURIComponent(token)}`;
+    const res = await api('GET', `/v1/public/bookings/${encodeURIComponent(code)}${q}`);
+    app.querySelector('.loading')?.remove();
+    if (!res.ok) { app.append(h('p', { class: 'error', role: 'alert' }, problemText(res, 'This booking could not be found.'))); return; }
+    let booking = res.data;
+    const body = h('div', {});
+    app.append(body);
+    const active = () => ['held', 'pending', 'confirmed'].includes(booking.status);
+    const show = (message) => {
+      body.replaceChildren(
+        message ? h('p', { class: 'notice', role: 'status' }, message) : null,
+        h('dl', { class: 'summary' },
+          h('dt', {}, 'Code'), h('dd', { class: 'code' }, booking.code),
+          h('dt', {}, 'Status'), h('dd', { class: 'status' }, booking.status),
+          h('dt', {}, 'When'), h('dd', {}, `${dateLong(booking.starts_at, zone)}, ${timeOf(booking.starts_at, zone)}–${timeOf(booking.ends_at, zone)} (${zone})`)),
+        active() ? h('div', { class: 'actions' },
+          h('button', { type: 'button', onclick: () => reschedule() }, 'Reschedule'),
+          h('button', { type: 'button', class: 'danger', onclick: () => cancel() }, 'Cancel booking')) : null,
+      );
+    };
+    const cancel = async () => {
+      if (!window.confirm('Cancel this booking?')) return;
+      const r = await api('DELETE', `/v1/public/bookings/${encodeURIComponent(code)}${q}`);
+      if (r.ok) { booking = r.data; show('Your booking is cancelled.'); announce('Your booking is cancelled.'); }
+      else show(problemText(r, 'The booking could not be cancelled.'));
+    };
+    const reschedule = () => {
+      const host = h('div', {});
+      body.append(host);
+      const picker = slotPicker({
+        host, zone, label: 'Pick a new time',
+        load: (from, to, z) => api('GET', `/v1/public/${encodeURIComponent(tenant)}/services/${booking.service_id}/slots?${new URLSearchParams({ from, to, timezone: z, location: booking.location_id })}`),
+        choose: async (slot) => {
+          const r = await api('PATCH', `/v1/public/bookings/${encodeURIComponent(code)}${q}`, slot.session_id ? { session_id: slot.session_id } : { starts_at: slot.starts_at, provider_id: slot.provider_id });
+          if (r.ok) { booking = r.data; show('Your booking was moved.'); announce('Your booking was moved.'); }
+          else if (r.status === 409) { announce('That time was just taken. Pick another.'); picker.refresh(); }
+          else show(problemText(r, 'The booking could not be moved.'));
+        },
+      });
+      watch((change) => picker.changed(change));
+    };
+    show();
+  };
+
+  (page === 'manage' ? managePage() : bookingPage()).catch((error) => {
+    app.append(h('p', { class: 'error', role: 'alert' }, 'Something went wrong loading this page.'));
+    console.error(error);
+  });
+})();
