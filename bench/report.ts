@@ -1,5 +1,6 @@
 import type { ContentionResult, SlotsResult, ThroughputResult } from './booking-engine.ts';
 import type { HttpResult, ThroughputSection } from './http.ts';
+import type { WorkerResult } from './worker.ts';
 import { fmtCount, fmtInt, fmtMs, fmtRatio, mdTable } from './lib/stats.ts';
 
 export interface Machine {
@@ -34,12 +35,14 @@ export interface Results {
   contention: ContentionResult | { error: string } | null;
   /** Absent in results written before the HTTP benchmark existed. */
   http?: HttpResult | { error: string } | null;
+  /** Absent in results written before the worker benchmark existed. */
+  worker?: WorkerResult[] | { error: string } | null;
   targets: Target[];
 }
 
 const isError = (x: unknown): x is { error: string } => typeof x === 'object' && x !== null && 'error' in x;
 
-export function targetsOf(r: Pick<Results, 'availableSlots' | 'createBooking' | 'contention' | 'http'>): Target[] {
+export function targetsOf(r: Pick<Results, 'availableSlots' | 'createBooking' | 'contention' | 'http' | 'worker'>): Target[] {
   const t: Target[] = [];
   const s = r.availableSlots;
   if (s && !isError(s)) {
@@ -149,7 +152,45 @@ export function targetsOf(r: Pick<Results, 'availableSlots' | 'createBooking' | 
   } else if (isError(h)) {
     t.push({ benchmark: 'http', metric: 'ran', target: 'no error', value: h.error.slice(0, 200), met: false });
   }
+  const w = r.worker;
+  if (Array.isArray(w)) {
+    for (const run of w) {
+      const hooks = run.sides.find((x) => x.task === 'webhook_delivery');
+      if (hooks) {
+        t.push({
+          benchmark: 'worker',
+          metric: `webhook deliveries drained per second, concurrency ${run.concurrency}${run.localQueue ? `, local queue ${run.localQueue}` : ''} (÷ no-op jobs)`,
+          target: '≥ 1,000/s',
+          value: `${fmtInt(hooks.perSecond)}/s (${fmtRatio(hooks.vsNoop)})`,
+          met: hooks.perSecond >= 1000,
+        });
+      }
+      for (const side of run.sides) {
+        if (side.delivered !== side.jobs) {
+          t.push({ benchmark: 'worker', metric: `${side.task}: sink saw every job once`, target: String(side.jobs), value: String(side.delivered), met: false });
+        }
+      }
+    }
+  } else if (isError(w)) {
+    t.push({ benchmark: 'worker', metric: 'ran', target: 'no error', value: w.error.slice(0, 200), met: false });
+  }
   return t;
+}
+
+function renderWorker(w: WorkerResult[] | { error: string } | null): string[] {
+  if (!w) return [];
+  if (isError(w)) return ['## Worker drain rate', '', `failed: ${w.error}`, ''];
+  const rows = w.flatMap((run) =>
+    run.sides.map((s) => [String(run.concurrency), String(run.localQueue ?? 0), s.task, fmtInt(s.jobs), s.seconds.toFixed(2), fmtInt(s.perSecond), fmtRatio(s.vsNoop), fmtInt(s.delivered)]),
+  );
+  return [
+    '## Worker drain rate',
+    '',
+    'One worker process, real tasks, local sinks (HTTP 204 receiver; SMTP server accepting all). Baseline: a no-op task, same run.',
+    '',
+    mdTable(['concurrency', 'local queue', 'task', 'jobs', 'seconds', 'jobs/s', '÷ no-op', 'sink saw'], rows),
+    '',
+  ];
 }
 
 /** The statements of an auto_explain capture, slowest first: "12.3 ms — with svc as materialized (…". */
@@ -328,6 +369,7 @@ export function renderMarkdown(r: Results): string {
     if (k.nestedPlans.length) out.push('<details><summary>auto_explain of one uncontended create_booking as anon</summary>', '', '```', ...k.nestedPlans, '```', '', '</details>', '');
   }
   if (r.http !== undefined) out.push(...renderHttp(r.http));
+  if (r.worker !== undefined) out.push(...renderWorker(r.worker));
   return out.join('\n');
 }
 

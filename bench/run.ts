@@ -23,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { migrate } from '#src/db/migrate.ts';
 import { benchAvailableSlots, benchContention, benchCreateBooking, type BenchContext } from './booking-engine.ts';
 import { benchHttp } from './http.ts';
+import { benchWorker } from './worker.ts';
 import { connect, createBenchDatabase, DEFAULT_DATABASE_URL, type BenchDatabase } from './lib/pg.ts';
 import { msSince, now } from './lib/stats.ts';
 import { renderMarkdown, targetsOf, type Machine, type Results } from './report.ts';
@@ -49,11 +50,11 @@ function parseArgs(argv: string[]): Args {
       args.maxBookings = n;
     } else if (a === '--only' || a.startsWith('--only=')) {
       args.only = value().split(',');
-      const known = ['slots', 'throughput', 'contention', 'http'];
+      const known = ['slots', 'throughput', 'contention', 'http', 'worker'];
       const unknown = args.only.filter((o) => !known.includes(o));
       if (unknown.length) throw new Error(`--only: unknown benchmark ${unknown.join(', ')} (known: ${known.join(', ')})`);
     } else if (a === '--help' || a === '-h') {
-      console.log('usage: npm run bench [-- --quick] [--max-bookings N] [--only slots,throughput,contention,http]');
+      console.log('usage: npm run bench [-- --quick] [--max-bookings N] [--only slots,throughput,contention,http,worker]');
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -151,6 +152,18 @@ async function main(): Promise<number> {
         await own.drop().catch((e) => log(`could not drop ${own.name}: ${(e as Error).message}`));
       }
     });
+    // The worker benchmark parks and deletes jobs: it gets a database of its own too.
+    const worker = await runOne('worker', 'worker', async () => {
+      const own = await createBenchDatabase(serverUrl, log);
+      extraDbs.push(own);
+      try {
+        await migrate({ databaseUrl: own.url, ...(dir ? { dir } : {}) });
+        log(`worker: database ${own.name}, migrated`);
+        return await benchWorker({ ...ctx, url: own.url });
+      } finally {
+        await own.drop().catch((e) => log(`could not drop ${own.name}: ${(e as Error).message}`));
+      }
+    });
     durations.total = msSince(started) / 1000;
 
     const results: Results = {
@@ -166,6 +179,7 @@ async function main(): Promise<number> {
       createBooking,
       contention,
       http,
+      worker,
       targets: [],
     };
     results.targets = targetsOf(results);

@@ -54,6 +54,8 @@ const ConfigSchema = z.object({
   LOG_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   /** Jobs one worker process runs at once (graphile-worker concurrency). */
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(5),
+  /** Jobs a worker process fetches (and locks) per query, served to its workers from memory; 0 = one query per job. */
+  WORKER_LOCAL_QUEUE_SIZE: z.coerce.number().int().min(0).max(1000).default(0),
   /** How often the worker looks for jobs that became due (new jobs arrive by LISTEN/NOTIFY at once). */
   WORKER_POLL_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(2_000),
   /** Seed the demo business under `slotbase start`: default yes with the embedded database, no with DATABASE_URL. */

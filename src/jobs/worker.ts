@@ -81,7 +81,21 @@ export function createJobDeps(options: JobDepsOptions): JobDeps & { close(): Pro
  * unregistered, never be released). Batching completions, even with no delay, makes shutdown wait
  * for them.
  */
-const FLUSH_ON_SHUTDOWN = { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } } as const;
+const FLUSH_ON_SHUTDOWN = { completeJobBatchDelay: 0, failJobBatchDelay: 0 } as const;
+
+/**
+ * graphile-worker's worker preset: completions flushed as above, and with WORKER_LOCAL_QUEUE_SIZE
+ * a local queue (jobs fetched and locked in batches by the pool — `locked_by` is the pool's id,
+ * which liveness registers, so a killed process's queued jobs are released like running ones).
+ */
+export function workerPreset(config: Pick<Config, 'WORKER_LOCAL_QUEUE_SIZE'>) {
+  return {
+    worker: {
+      ...FLUSH_ON_SHUTDOWN,
+      ...(config.WORKER_LOCAL_QUEUE_SIZE > 1 ? { localQueue: { size: config.WORKER_LOCAL_QUEUE_SIZE } } : {}),
+    },
+  };
+}
 
 export interface RunningWorker {
   runner: Runner;
@@ -124,7 +138,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
       noHandleSignals: true,
       logger: workerLogger(logger.child({ component: 'worker' })),
       taskList,
-      preset: FLUSH_ON_SHUTDOWN,
+      preset: workerPreset(config),
       // An empty crontab must be parsed items, not '': graphile-worker would read ./crontab instead.
       parsedCronItems: parseCrontab(options.crontab === false ? '' : CRONTAB),
       // Not a flag filter: holds job fetching while this process is not registered as alive.
@@ -189,7 +203,7 @@ export async function runDueJobs(options: JobDepsOptions & { concurrency?: numbe
       noHandleSignals: true,
       logger: workerLogger(options.logger.child({ component: 'worker' })),
       taskList: await loadTaskList(deps),
-      preset: FLUSH_ON_SHUTDOWN,
+      preset: { worker: FLUSH_ON_SHUTDOWN },
       forbiddenFlags: () => gate(),
       events,
     });

@@ -375,12 +375,14 @@ declare
   v_retry_at timestamptz;
 begin
   -- Endpoint row first, then the delivery: the order a DELETE of the endpoint takes them in
-  -- (its cascade), so the two never deadlock.
+  -- (its cascade), so the two never deadlock. KEY SHARE is enough to order against a DELETE and
+  -- does not conflict with itself: concurrent attempts to one busy endpoint do not queue here
+  -- (only failures, which update its streak, take turns on the row).
   select d.endpoint_id into v_endpoint_id from slotbase.webhook_deliveries as d
   where d.tenant_id = p_tenant_id and d.id = p_delivery_id;
   perform 1 from slotbase.webhook_endpoints as e
   where e.tenant_id = p_tenant_id and e.id = v_endpoint_id
-  for no key update;
+  for key share;
   select * into v_delivery from slotbase.webhook_deliveries as d
   where d.tenant_id = p_tenant_id and d.id = p_delivery_id
   for update;

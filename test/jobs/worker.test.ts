@@ -80,6 +80,24 @@ describe('worker runtime', () => {
     expect(await processes()).toEqual([]);
   });
 
+  it('with a local queue, jobs waiting in the queue are locked by the registered pool too, and a graceful stop returns them', async () => {
+    const bookings = await lockBookings();
+    const worker = await startTestWorker(db(), { env: { WORKER_CONCURRENCY: '1', WORKER_LOCAL_QUEUE_SIZE: '5' } });
+    cleanups.push(() => worker.stop());
+    await db().query(`select graphile_worker.add_jobs(array(select row('expire_holds', '{}'::json, null, null, null, null, null, null)::graphile_worker.job_spec from generate_series(1, 4)))`);
+    await taskIsWaiting();
+    // One job runs (blocked), the other three wait in this process's memory, locked in the database.
+    const [row] = await processes();
+    const locked = (await jobsOf(db(), 'expire_holds')).map((j) => j.locked_by);
+    expect(locked).toHaveLength(4);
+    for (const by of locked) expect(row?.worker_ids).toContain(by);
+    const stopping = worker.stop();
+    await bookings.release();
+    await stopping;
+    // Whatever was not run was handed back (unlocked), not stranded for 4 hours.
+    for (const job of await jobsOf(db(), 'expire_holds')) expect(job.locked_by).toBeNull();
+  });
+
   it('stop() waits for the job in flight to finish, and only then removes the process row', async () => {
     const bookings = await lockBookings();
     const worker = await startTestWorker(db());
