@@ -83,7 +83,7 @@ export async function benchWorker(ctx: BenchContext, variants = VARIANTS): Promi
 
     const results: WorkerResult[] = [];
     for (const { concurrency, localQueue } of variants) {
-      const config = loadConfig({ SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, WORKER_CONCURRENCY: String(concurrency), WORKER_LOCAL_QUEUE_SIZE: String(localQueue), WORKER_POLL_INTERVAL_MS: '200', LOG_LEVEL: 'silent', PUBLIC_URL: 'http://slotbase.bench' }, '/nonexistent');
+      const config = loadConfig({ SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, WORKER_CONCURRENCY: String(concurrency), WORKER_LOCAL_QUEUE_SIZE: String(localQueue), WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', WORKER_POLL_INTERVAL_MS: '200', LOG_LEVEL: 'silent', PUBLIC_URL: 'http://slotbase.bench' }, '/nonexistent');
       // A mail transport sized like the worker's concurrency (pooled SMTP connections).
       const deps = createJobDeps({
         databaseUrl: ctx.url,

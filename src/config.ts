@@ -48,6 +48,8 @@ const ConfigSchema = z.object({
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(30).default(8),
   WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
+  /** Let webhooks reach private, loopback and link-local addresses (self-hosting on one network, tests). Off: such URLs fail. */
+  WEBHOOK_ALLOW_PRIVATE_TARGETS: z.enum(['true', 'false'], 'must be true or false').default('false').transform((v) => v === 'true'),
   /** An endpoint is disabled after this many failed attempts in a row (any success resets the count). */
   WEBHOOK_DISABLE_AFTER_FAILURES: z.coerce.number().int().min(1).max(10_000).default(50),
   /** Notification and webhook delivery logs older than this are pruned by a daily job. */

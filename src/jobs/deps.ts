@@ -22,6 +22,8 @@ export interface JobDeps {
   sms: SmsSender;
   /** Outgoing HTTP (webhooks, SMS provider); injectable for tests and benchmarks. */
   fetch: typeof fetch;
+  /** Outgoing HTTP to URLs tenants choose (webhooks): refuses private and internal addresses unless WEBHOOK_ALLOW_PRIVATE_TARGETS. */
+  webhookFetch: typeof fetch;
 }
 
 /**

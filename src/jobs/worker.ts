@@ -7,6 +7,7 @@ import { Logger as WorkerLogger, parseCrontab, run, runOnce, type Runner, type T
 import postgres from 'postgres';
 import type { Config } from '#src/config.ts';
 import { createMailer } from '#src/lib/mailer.ts';
+import { guardedFetch } from '#src/lib/guarded-fetch.ts';
 import { createSmsSender } from '#src/lib/sms.ts';
 import type { Logger } from '#src/lib/logger.ts';
 import { CRONTAB } from '#src/jobs/crontab.ts';
@@ -60,6 +61,7 @@ export function createJobDeps(options: JobDepsOptions): JobDeps & { close(): Pro
     publicUrl: (config.PUBLIC_URL ?? `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${config.PORT}`).replace(/\/$/, ''),
     mailer,
     fetch: options.overrides?.fetch ?? globalThis.fetch,
+    webhookFetch: options.overrides?.webhookFetch ?? (config.WEBHOOK_ALLOW_PRIVATE_TARGETS ? globalThis.fetch : guardedFetch),
     sms: options.overrides?.sms ?? createSmsSender({
       apiUrl: config.SMS_API_URL, accountSid: config.SMS_ACCOUNT_SID, authToken: config.SMS_AUTH_TOKEN, from: config.SMS_FROM,
       fetch: options.overrides?.fetch ?? globalThis.fetch,

@@ -323,4 +323,17 @@ describe('outbound webhooks (worker, real receivers, verified with standardwebho
     expect(r.received[1]!.headers['webhook-signature']).not.toBe(r.received[0]!.headers['webhook-signature']);
     expect((await delivery(w, d.id))).toMatchObject({ status: 'succeeded', attempts: 2 });
   });
+
+  it('without WEBHOOK_ALLOW_PRIVATE_TARGETS a webhook to this host is refused before any request: the attempt says why, the receiver gets nothing', async () => {
+    const w = await createStaffWorld(api());
+    const r = await receiver();
+    const endpoint = await subscribe(w, r);
+    await book(w, utc(9, '10:00'));
+    await drainJobs(db(), { env: { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'false' } });
+    expect(r.received).toHaveLength(0);
+    const [d] = await deliveries(w, endpoint.id);
+    const full = await delivery(w, d!.id);
+    expect(full.attempt_log[0]).toMatchObject({ status_code: null, is_success: false });
+    expect(full.attempt_log[0]!.error).toMatch(/may not reach/);
+  });
 });

@@ -6,7 +6,7 @@ import type { TestDb } from './db.ts';
 
 /** A worker configuration for tests: fast polling, no SMTP unless given, links to a fixed host. */
 export function workerTestConfig(env: Record<string, string> = {}): Config {
-  return loadConfig({ PUBLIC_URL: 'http://slotbase.test', WORKER_POLL_INTERVAL_MS: '100', WORKER_CONCURRENCY: '4', LOG_LEVEL: 'silent', ...env }, '/nonexistent');
+  return loadConfig({ PUBLIC_URL: 'http://slotbase.test', WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', WORKER_POLL_INTERVAL_MS: '100', WORKER_CONCURRENCY: '4', LOG_LEVEL: 'silent', ...env }, '/nonexistent');
 }
 
 function databaseUrlOf(db: TestDb): string {

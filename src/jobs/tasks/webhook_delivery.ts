@@ -77,7 +77,7 @@ interface DeliveryRow {
   secret: string | null;
 }
 
-export default defineTask(({ sql, config, logger, fetch }) => async (raw) => {
+export default defineTask(({ sql, config, logger, webhookFetch: fetch }) => async (raw) => {
   const { tenant_id, delivery_id, attempt } = Payload.parse(raw);
   const [row] = await sql<DeliveryRow[]>`
     select d.status, d.message_id, d.payload::text as body, e.url, e.is_enabled, e.disabled_reason, s.secret
