@@ -60,13 +60,14 @@ export function rateLimit(options: RateLimitOptions = {}) {
   const now = options.now ?? Date.now;
   const publicBudget = options.public ?? DEFAULT_PUBLIC_BUDGET;
   const authenticatedBudget = options.authenticated ?? DEFAULT_AUTHENTICATED_BUDGET;
+  const feedBudget = { limit: publicBudget.limit * 10, windowSeconds: publicBudget.windowSeconds };
   const maxBuckets = options.maxBuckets ?? 100_000;
   const buckets = new Map<string, Bucket>();
 
   /** Forgets buckets that have refilled (a full bucket is the same as none). */
   function sweep(t: number) {
     for (const [key, b] of buckets) {
-      const budget = key.startsWith('ip:') ? publicBudget : authenticatedBudget;
+      const budget = key.startsWith('ip:') ? publicBudget : key.startsWith('feeds:') ? feedBudget : authenticatedBudget;
       if (b.tokens + ((t - b.at) / 1000) * (budget.limit / budget.windowSeconds) >= budget.limit) buckets.delete(key);
     }
     // Still too many: drop the oldest (Map keeps insertion order).
@@ -82,9 +83,14 @@ export function rateLimit(options: RateLimitOptions = {}) {
     const key = apiKeyOf(caller);
     const address = key || caller.role === 'authenticated' ? undefined : clientAddressOf(c, options);
     if (!key && caller.role !== 'authenticated' && address === undefined) return next();
+    // Calendar services poll thousands of feeds from a few addresses: feed requests spend a
+    // separate, ten times larger budget per address, so subscriptions do not starve (or get
+    // starved by) the address's other public calls, while guessing feed URLs stays bounded.
+    const feed = !key && caller.role !== 'authenticated' && c.req.path.startsWith('/v1/feeds/');
     const [id, budget] =
       key ? [`key:${key.id}`, authenticatedBudget]
       : caller.role === 'authenticated' ? [`user:${caller.userId}`, authenticatedBudget]
+      : feed ? [`feeds:${address}`, feedBudget]
       : [`ip:${address}`, publicBudget];
     const t = now();
     const perSecond = budget.limit / budget.windowSeconds;

@@ -121,6 +121,16 @@ describe('rate limits', () => {
     expect(codes).toEqual(['invalid_token', 'invalid_token', 'invalid_token', 'rate_limited']);
   });
 
+  it('calendar feed polls spend their own, ten times larger budget per address, apart from its other public calls', async () => {
+    const ip = newIp();
+    const feed = (n: number) => anon(ip, `/v1/feeds/sbcal_${String(n).padStart(43, 'x')}.ics`);
+    // 30 feed polls from one address (10 × its public budget of 3), all answered (404: unknown tokens); the 31st is 429.
+    for (let n = 0; n < 30; n++) expect((await feed(n)).status).toBe(404);
+    expect((await feed(30)).status).toBe(429);
+    // The address's own public budget was not spent by them.
+    expect((await anon(ip)).status).toBe(404);
+  });
+
   it('liveness and readiness probes are never limited', async () => {
     for (let i = 0; i < 5; i++) {
       const res = await api().request('GET', '/health');
