@@ -529,7 +529,7 @@ export async function benchHttp(ctx: BenchContext): Promise<HttpResult> {
     }
     mem('after the slots requests');
 
-    const connectionsList = [8, 32];
+    const connectionsList = [1, 8, 32];
     const roundSeconds = ctx.quick ? 1.5 : 3;
     const rounds = ctx.quick ? 2 : 3;
     const warmSeconds = ctx.quick ? 0.4 : 1;

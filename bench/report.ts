@@ -111,9 +111,10 @@ export function targetsOf(r: Pick<Results, 'availableSlots' | 'createBooking' | 
         t.push({
           benchmark: 'http',
           metric: `${name} HTTP / direct SQL, ${p.connections} connections`,
-          target: `≥ ${goal.toFixed(2)}`,
+          // The goals are set at 8 and 32 connections; one connection is latency, reported only.
+          target: p.connections >= 8 ? `≥ ${goal.toFixed(2)}` : 'reported (no goal)',
           value: `${p.ratio.toFixed(2)} (${fmtInt(p.http.perSecond)} vs ${fmtInt(p.sql.perSecond)}/s)`,
-          met: p.ratio >= goal,
+          met: p.connections >= 8 ? p.ratio >= goal : null,
         });
       }
       const errors = section.pairs.reduce(

@@ -24,18 +24,21 @@ import { migrate } from '#src/db/migrate.ts';
 import { benchAvailableSlots, benchContention, benchCreateBooking, type BenchContext } from './booking-engine.ts';
 import { benchHttp } from './http.ts';
 import { benchWorker } from './worker.ts';
+import { writeHtmlReport } from './report-html.ts';
 import { connect, createBenchDatabase, DEFAULT_DATABASE_URL, type BenchDatabase } from './lib/pg.ts';
 import { msSince, now } from './lib/stats.ts';
 import { renderMarkdown, targetsOf, type Machine, type Results } from './report.ts';
 
 interface Args {
+  /** --report [file]: render a results file as HTML with charts, run nothing. */
+  report: string | true | null;
   quick: boolean;
   maxBookings: number | null;
   only: string[] | null;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { quick: false, maxBookings: null, only: null };
+  const args: Args = { report: null, quick: false, maxBookings: null, only: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = () => {
@@ -43,7 +46,8 @@ function parseArgs(argv: string[]): Args {
       if (v === undefined) throw new Error(`${a} needs a value`);
       return v;
     };
-    if (a === '--quick') args.quick = true;
+    if (a === '--report') args.report = argv[i + 1]?.endsWith('.json') ? argv[++i]! : true;
+    else if (a === '--quick') args.quick = true;
     else if (a === '--max-bookings' || a.startsWith('--max-bookings=')) {
       const n = Number(value().replace(/_/g, ''));
       if (!Number.isInteger(n) || n < 1000) throw new Error('--max-bookings must be an integer ≥ 1000');
@@ -54,7 +58,7 @@ function parseArgs(argv: string[]): Args {
       const unknown = args.only.filter((o) => !known.includes(o));
       if (unknown.length) throw new Error(`--only: unknown benchmark ${unknown.join(', ')} (known: ${known.join(', ')})`);
     } else if (a === '--help' || a === '-h') {
-      console.log('usage: npm run bench [-- --quick] [--max-bookings N] [--only slots,throughput,contention,http,worker]');
+      console.log('usage: npm run bench [-- --quick] [--max-bookings N] [--only slots,throughput,contention,http,worker] | --report [results.json]');
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -91,6 +95,11 @@ async function machineInfo(url: string): Promise<Machine> {
 
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
+  if (args.report) {
+    const out = await writeHtmlReport(args.report === true ? undefined : args.report);
+    console.log(`wrote ${out}`);
+    return 0;
+  }
   const serverUrl = process.env.DATABASE_URL || DEFAULT_DATABASE_URL;
   const startedAt = new Date();
   const date = startedAt.toISOString().slice(0, 10);
@@ -194,7 +203,8 @@ async function main(): Promise<number> {
     await writeFile(`${base}.json`, `${JSON.stringify(results, null, 2)}\n`);
     await writeFile(`${base}.md`, `${markdown}\n`);
     console.log(markdown);
-    log(`wrote ${base}.json and ${base}.md`);
+    await writeHtmlReport(`${base}.json`);
+    log(`wrote ${base}.json, ${base}.md and ${base}.html (charts)`);
     return 0;
   } finally {
     if (!dropping) {
