@@ -25,9 +25,11 @@ import { publicRouter } from '#src/http/routes/public/index.ts';
 import { calendarsRouter } from '#src/http/routes/calendars/index.ts';
 import { liveRouter } from '#src/http/routes/live/index.ts';
 import { webRouter } from '#src/web/pages.ts';
+import { consoleRouter } from '#src/web/console.ts';
 import { sessionsRouter } from '#src/http/routes/sessions/index.ts';
 import { systemRouter } from '#src/http/routes/system/index.ts';
 import { tenantRouter } from '#src/http/routes/tenant/index.ts';
+import { billingRouter } from '#src/http/routes/billing/index.ts';
 
 export const API_VERSION = '0.1.0';
 
@@ -39,7 +41,20 @@ export const API_VERSION = '0.1.0';
 export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
 
+  if (deps.metrics) app.use(deps.metrics.middleware);
   app.use(requestId({ headerName: 'X-Request-Id' }));
+  if (deps.metrics) {
+    const metrics = deps.metrics;
+    // Not part of the API document: an operations endpoint in Prometheus' text format. Registered
+    // before the auth middleware: its bearer token is not an access token.
+    app.get('/metrics', async (c) => {
+      if (metrics.token && c.req.header('authorization') !== `Bearer ${metrics.token}`) {
+        throw new ProblemError(401, 'unauthenticated', 'Send the metrics token as Authorization: Bearer <token>');
+      }
+      return c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType });
+    });
+  }
+
   app.use(async (c, next) => {
     c.set('deps', deps);
     c.set('caller', ANON);
@@ -104,6 +119,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/', publicRouter);
   app.route('/', liveRouter);
   app.route('/', webRouter);
+  app.route('/', consoleRouter);
   app.route('/', bookingsRouter);
   app.route('/', sessionsRouter);
   app.route('/', tenantRouter);
@@ -116,6 +132,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/', customersRouter);
   app.route('/', meRouter);
   app.route('/', analyticsRouter);
+  app.route('/', billingRouter);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',
@@ -173,6 +190,7 @@ export const openApiInfo = {
     { name: 'Me', description: 'The signed-in user: profile, and their own bookings as a customer' },
     { name: 'Calendars', description: 'iCalendar: a booking as .ics, and per-provider subscription feeds for Google, Apple and Outlook calendars' },
     { name: 'Analytics', description: 'Owners and admins: bookings by day and status, utilization, no-show and cancellation rates' },
+    { name: 'Billing', description: 'Plans and their limits; owners and admins: the subscription (Stripe Checkout and portal); Stripe\'s webhook' },
   ],
 };
 

@@ -54,6 +54,8 @@ const ConfigSchema = z.object({
   WEBHOOK_DISABLE_AFTER_FAILURES: z.coerce.number().int().min(1).max(10_000).default(50),
   /** Notification and webhook delivery logs older than this are pruned by a daily job. */
   LOG_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  /** When set, GET /metrics (Prometheus) needs `Authorization: Bearer <token>`; unset, it is open (keep it off the public internet). */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /** Jobs one worker process runs at once (graphile-worker concurrency). */
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(5),
   /** Jobs a worker process fetches (and locks) per query, served to its workers from memory; 0 = one query per job. */
@@ -64,11 +66,21 @@ const ConfigSchema = z.object({
   SLOTBASE_DEMO: z.enum(['true', 'false'], 'must be true or false').transform((v) => v === 'true').optional(),
   /** Run API and worker in one process for `slotbase start` (the default) or not. */
   WORKER_IN_PROCESS: z.enum(['true', 'false'], 'must be true or false').default('true').transform((v) => v === 'true'),
+  /** Stripe billing (README, Billing): secret key, webhook signing secret and the price of each paid plan. All four, or none (billing off: 501). */
+  STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_[A-Za-z0-9_]+$/, 'must be a Stripe secret key (sk_test_… or sk_live_…)').optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9_+/=]+$/, 'must be a Stripe webhook signing secret (whsec_…)').optional(),
+  STRIPE_PRICE_PRO: z.string().regex(/^price_[A-Za-z0-9_]+$/, 'must be a Stripe price id (price_…)').optional(),
+  STRIPE_PRICE_BUSINESS: z.string().regex(/^price_[A-Za-z0-9_]+$/, 'must be a Stripe price id (price_…)').optional(),
+  /** Another Stripe API host (a local stand-in or stripe-mock), e.g. http://127.0.0.1:12111. Unset: https://api.stripe.com. */
+  STRIPE_API_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  /** Days a past-due tenant keeps taking public bookings before they pause. */
+  BILLING_GRACE_DAYS: z.coerce.number().int().min(0).max(90).default(7),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
 
 const SMS_KEYS = ['SMS_API_URL', 'SMS_ACCOUNT_SID', 'SMS_AUTH_TOKEN', 'SMS_FROM'] as const;
+const STRIPE_KEYS = ['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'STRIPE_PRICE_PRO', 'STRIPE_PRICE_BUSINESS'] as const;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -84,6 +96,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, envFile = '.env
     const set = SMS_KEYS.filter((k) => parsed.data[k] !== undefined);
     if (set.length > 0 && set.length < SMS_KEYS.length) {
       throw new ConfigError(`invalid configuration:\n  ${SMS_KEYS.filter((k) => !set.includes(k)).join(', ')}: required when ${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} set`);
+    }
+    const stripe = STRIPE_KEYS.filter((k) => parsed.data[k] !== undefined);
+    if ((stripe.length > 0 || parsed.data.STRIPE_API_URL) && stripe.length < STRIPE_KEYS.length) {
+      const given = [...stripe, ...(parsed.data.STRIPE_API_URL ? ['STRIPE_API_URL'] : [])];
+      throw new ConfigError(`invalid configuration:\n  ${STRIPE_KEYS.filter((k) => !stripe.includes(k)).join(', ')}: required when ${given.join(', ')} ${given.length === 1 ? 'is' : 'are'} set`);
     }
   }
   if (!parsed.success) {

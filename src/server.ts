@@ -6,7 +6,9 @@ import type { Config } from '#src/config.ts';
 import type { Logger } from '#src/lib/logger.ts';
 import { scryptHasher } from '#src/lib/passwords.ts';
 import { createTokenService } from '#src/lib/tokens.ts';
+import { stripeBillingFromConfig } from '#src/lib/stripe.ts';
 import { startAvailabilityHub } from '#src/web/live-availability.ts';
+import { createMetrics } from '#src/http/metrics.ts';
 
 export interface RunningServer {
   url: string;
@@ -24,6 +26,11 @@ export async function startServer(options: {
   const sql = postgres(options.apiDatabaseUrl, {
     max: 20,
     onnotice: () => {},
+    // While PostgreSQL is down or restarting, requests must be answered 503 within seconds, not
+    // queue behind a reconnect: postgres.js' default backoff grows to 20 s between attempts and
+    // its connect timeout is 30 s. Retry at most every 0.5 s; give up on a connect after 5 s.
+    backoff: (retries: number) => Math.min(0.05 * retries, 0.5),
+    connect_timeout: 5,
     connection: { application_name: 'slotbase-api' },
   });
   // One LISTEN per process feeds every booking page's live updates (its own connection).
@@ -31,6 +38,8 @@ export async function startServer(options: {
   const app = createApp({
     sql,
     live,
+    metrics: createMetrics({ live, token: config.METRICS_TOKEN }),
+    stripe: stripeBillingFromConfig(config),
     publicUrl: config.PUBLIC_URL,
     tokens: createTokenService({ secret: options.jwtSecret, supabaseJwtSecret: config.SUPABASE_JWT_SECRET }),
     passwords: scryptHasher,

@@ -146,6 +146,7 @@ async function start(config: Config, logger: Logger): Promise<number> {
       `  API       ${server.url}/v1   (health: ${server.url}/health)`,
       `  API docs  ${server.url}/docs   (OpenAPI: ${server.url}/openapi.json)`,
       demo ? `  demo      ${server.url}/b/${DEMO_SLUG}   (booking page of "Sunrise Clinic (demo)")` : '',
+      `  console   ${server.url}/console   (staff: calendar, bookings, dashboard)`,
       demo ? `            staff sign-in: ${DEMO_OWNER_EMAIL} / ${demo.password}   (POST ${server.url}/v1/auth/login)` : '',
       `  database  ${redactPassword(databaseUrl)}${embedded ? '   (embedded PostgreSQL; data in ' + config.SLOTBASE_DATA_DIR + '/)' : ''}`,
       embedded ? `            psql "${databaseUrl}"` : '',

@@ -27,6 +27,8 @@ export const DOMAIN_ERRORS = {
   SBVAL: { status: 422, code: 'validation_failed', title: 'The request is not valid' },
   SBAPP: { status: 409, code: 'append_only', title: 'History cannot be changed' },
   SBWHD: { status: 409, code: 'webhook_endpoint_disabled', title: 'The webhook endpoint is disabled' },
+  SBPLN: { status: 402, code: 'plan_limit_reached', title: 'Your plan does not allow more of these' },
+  SBPAU: { status: 409, code: 'booking_paused', title: 'This business is not taking online bookings right now' },
 } as const satisfies Record<string, ProblemMapping>;
 
 /** Standard SQLSTATEs the API can meet, mapped the same way. */
@@ -40,6 +42,9 @@ export const STANDARD_ERRORS = {
   '22007': { status: 422, code: 'validation_failed', title: 'A date or time has the wrong format' },
   '22008': { status: 422, code: 'validation_failed', title: 'A date or time is out of range' },
   '22023': { status: 422, code: 'validation_failed', title: 'A value is not valid' },
+  // A NUL character in text (PostgreSQL text cannot hold U+0000; found by test/http/fuzz.test.ts).
+  '22021': { status: 422, code: 'validation_failed', title: 'A value contains a character that is not allowed' },
+  '22P05': { status: 422, code: 'validation_failed', title: 'A value contains a character that is not allowed' },
   '42501': { status: 403, code: 'forbidden', title: 'Not allowed' },
   '40001': { status: 503, code: 'busy', title: 'Please retry' },
   '40P01': { status: 503, code: 'busy', title: 'Please retry' },
@@ -93,4 +98,21 @@ export function problemFromDatabaseError(error: unknown): DatabaseProblem | unde
     column ??
     (constraint ? fieldOfConstraint(constraint, table) : undefined);
   return { sqlstate, ...mapping, ...(field ? { field } : {}) };
+}
+
+/**
+ * Codes meaning the database cannot be reached or dropped the connection: PostgreSQL down,
+ * restarting or shutting down (57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now,
+ * 08xxx connection exceptions), postgres.js losing the socket, or the network. The API answers
+ * them 503 `database_unavailable`; a retry succeeds once the server is back (the pool reconnects).
+ */
+const UNAVAILABLE_CODES = new Set([
+  '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006',
+  'CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONNECTION_ENDED', 'CONNECT_TIMEOUT',
+  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
+]);
+
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && UNAVAILABLE_CODES.has(code);
 }

@@ -577,6 +577,12 @@ export const problemExamples: Record<number, Record<string, { summary: string; v
     forbidden: { summary: 'Your role may not do this', value: problem(403, 'forbidden', 'Not allowed') },
     insufficient_scope: { summary: 'An API key without the scope', value: problem(403, 'insufficient_scope', 'This API key lacks the catalog:write scope') },
   },
+  402: {
+    plan_limit_reached: {
+      summary: 'The tenant\'s plan allows no more',
+      value: problem(402, 'plan_limit_reached', 'Your plan does not allow more of these', { detail: 'the free plan allows at most 1 providers' }),
+    },
+  },
   404: { not_found: { summary: 'Unknown, or another tenant\'s', value: problem(404, 'not_found', 'Booking not found') } },
   409: {
     slot_taken: { summary: 'Someone else booked that time', value: problemExample },
@@ -604,5 +610,7 @@ export const problemExamples: Record<number, Record<string, { summary: string; v
   },
   429: { rate_limited: { summary: 'Slow down', value: problem(429, 'rate_limited', 'Too many requests; retry after the time in Retry-After') } },
   500: { internal_error: { summary: 'A bug on our side', value: problem(500, 'internal_error', 'Something went wrong on our side') } },
+  501: { billing_not_configured: { summary: 'Stripe is not configured here', value: problem(501, 'billing_not_configured', 'Billing is not configured on this server') } },
+  502: { stripe_unavailable: { summary: 'Stripe did not answer', value: problem(502, 'stripe_unavailable', 'Stripe could not be reached; try again shortly') } },
   503: { database_unavailable: { summary: 'Try again shortly', value: problem(503, 'database_unavailable', 'The database is unavailable; try again shortly') } },
 };

@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from '@hono/zod-openapi';
-import { problemFromDatabaseError } from '#src/db/errors.ts';
+import { isDatabaseUnavailable, problemFromDatabaseError } from '#src/db/errors.ts';
 import { problemExample } from './examples.ts';
 
 /** RFC 9457 problem details with Slotbase's stable `code` and optional field errors. */
@@ -74,8 +74,7 @@ export function toProblem(error: unknown): Omit<Problem, 'type' | 'request_id'> 
       errors: db.field ? [{ field: db.field, message: db.title, code: db.code }] : undefined,
     };
   }
-  const code = (error as { code?: string }).code;
-  if (code === 'ECONNREFUSED' || code === 'CONNECTION_CLOSED' || code === 'CONNECT_TIMEOUT' || code === '57P01' || code === '57P03') {
+  if (isDatabaseUnavailable(error)) {
     return { status: 503, code: 'database_unavailable', title: 'The database is unavailable; try again shortly' };
   }
   return { status: 500, code: 'internal_error', title: 'Something went wrong on our side', unexpected: true };

@@ -4,6 +4,7 @@ import { useApi } from '../support/http.ts';
 import { loadSpec, matchOperation, operationsOf, responseValidator } from '../support/openapi-spec.ts';
 import { utc } from '../support/staff-world.ts';
 import { drainJobs } from '../support/worker.ts';
+import { signStripe, stripeEvent, stripeIds, TEST_STRIPE_ENV, useStripeStandIn } from '../support/stripe-stand-in.ts';
 import type { AvailabilityHub } from '#src/web/live-availability.ts';
 
 /**
@@ -35,7 +36,8 @@ const endingHub: AvailabilityHub = {
 };
 
 describe('responses match the committed OpenAPI document', () => {
-  const api = useApi({ live: endingHub });
+  const stripe = useStripeStandIn();
+  const api = useApi({ live: endingHub, stripe: stripe.billing });
   /** What the current test saw that the spec does not allow; asserted empty at the end of each test. */
   let violations: string[] = [];
 
@@ -461,6 +463,39 @@ describe('responses match the committed OpenAPI document', () => {
     await call(200, 'GET', '/v1/notification-opt-outs?limit=10', { token: t });
     await call(204, 'DELETE', `/v1/notification-opt-outs/${optOut.id}`, { token: t });
     await call(404, 'DELETE', `/v1/notification-opt-outs/${optOut.id}`, { token: t });
+  });
+
+  withContract('billing: plans, the tenant\'s billing, Checkout, signed Stripe webhooks, the portal, paying a held booking; 400 on a bad signature', async () => {
+    const owner = await signup();
+    const t = owner.token;
+    await call(200, 'GET', '/v1/plans');
+    await call(200, 'GET', '/v1/billing', { token: t });
+    await call(401, 'GET', '/v1/billing');
+    await call(200, 'POST', '/v1/billing/checkout', { token: t, body: { plan: 'pro' }, headers: { 'idempotency-key': 'contract-1' } });
+    await call(422, 'POST', '/v1/billing/checkout', { token: t, body: { plan: 'free' } });
+    await call(409, 'POST', '/v1/billing/portal', { token: t });
+    const ids = stripeIds();
+    for (const type of ['checkout.session.completed', 'customer.subscription.updated']) {
+      const e = stripeEvent(type, { tenantId: owner.tenantId, ...ids, status: 'active' });
+      await call(200, 'POST', '/v1/billing/stripe/webhook', { body: e.payload, headers: { 'content-type': 'application/json', 'stripe-signature': signStripe(e.payload) } });
+    }
+    const bad = stripeEvent('invoice.paid', { tenantId: owner.tenantId, ...ids });
+    await call(400, 'POST', '/v1/billing/stripe/webhook', { body: bad.payload, headers: { 'content-type': 'application/json', 'stripe-signature': signStripe(bad.payload, 'whsec_wrongSecret0123') } });
+    await drainJobs(api().db, { env: TEST_STRIPE_ENV });
+    await call(200, 'POST', '/v1/billing/portal', { token: t });
+    await call(409, 'POST', '/v1/billing/checkout', { token: t, body: { plan: 'business' } });
+    // A paid service: the public booking is held and paid through Checkout.
+    const { owner: paidOwner, service } = await clinic();
+    await api().db.query(`update slotbase.services set price_cents = 4000, currency = 'EUR' where id = $1`, [service.id]);
+    await api().db.query('update slotbase_private.billing_settings set collect_booking_payments = true');
+    try {
+      const held = await call(201, 'POST', `/v1/public/${paidOwner.slug}/bookings`, { body: { service_id: service.id, starts_at: utc(5, '10:00'), contact: { name: 'Ada Guest', email: 'ada@example.test' } } });
+      expect(held.status).toBe('held');
+      await call(200, 'POST', `/v1/public/bookings/${held.code}/checkout`, { headers: { 'x-manage-token': held.manage_token as string } });
+      await call(404, 'POST', `/v1/public/bookings/${held.code}/checkout?token=wrong`);
+    } finally {
+      await api().db.query('update slotbase_private.billing_settings set collect_booking_payments = false');
+    }
   });
 
   it('every operation of the spec was exercised with a success status (coverage report)', () => {

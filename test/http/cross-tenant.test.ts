@@ -191,7 +191,8 @@ async function visibleIds(api: TestApi, who: Principal): Promise<Set<string>> {
     const selects = (await readableColumns(q)).flatMap(({ table, columns }) =>
       columns.filter((c) => c === 'id' || c.endsWith('_id')).map((c) => `select ${ident(c)}::text as id from slotbase.${ident(table)}`));
     const rows = await q.query<{ id: string | null }>(selects.join('\nunion\n'));
-    return new Set(rows.flatMap((r) => (r.id ? [r.id] : [])));
+    // Row ids are uuids; global reference tables keyed by names (slotbase.plans: free, pro, …) are nobody's data.
+    return new Set(rows.flatMap((r) => (r.id && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(r.id) ? [r.id] : [])));
   });
 }
 

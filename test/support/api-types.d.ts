@@ -1382,6 +1382,126 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/plans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The plans and their limits (public)
+         * @description Limits are enforced by the database (402 `plan_limit_reached`) when the deployment enforces them.
+         */
+        get: operations["listPlans"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/billing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tenant's plan, subscription and usage against its limits
+         * @description Tenant-wide owners and admins. Answers 501 `billing_not_configured` when this server has no Stripe configuration.
+         */
+        get: operations["getBilling"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/billing/checkout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a Stripe Checkout session to subscribe to a paid plan
+         * @description Tenant-wide owners and admins. Answers 501 `billing_not_configured` when this server has no Stripe configuration. The session is in subscription mode for the plan's price and carries the tenant id; the tenant's plan changes when Stripe reports the subscription (webhook). A tenant that already has a subscription changes plans in the portal (409 `subscription_exists`). An `Idempotency-Key` header is passed on to Stripe (scoped to the tenant).
+         */
+        post: operations["createBillingCheckout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/billing/portal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Open the Stripe customer portal (change plan, payment method, invoices, cancel)
+         * @description Tenant-wide owners and admins. Answers 501 `billing_not_configured` when this server has no Stripe configuration. 409 `no_billing_customer` before the tenant's first Checkout.
+         */
+        post: operations["createBillingPortal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/public/bookings/{code}/checkout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pay for a held booking of a priced service (Stripe Checkout)
+         * @description When this deployment collects booking payments, a public booking of a service with a price is created `held` (at least 31 minutes). The booker proves the booking with its code and manage token and is sent to a Checkout session in payment mode for the price × party size, carrying the booking id; the payment confirms the booking (Stripe's webhook), an expired session or hold releases the slot. 409 `invalid_transition` for a booking that is not (or no longer) held or has nothing to pay; 501 without Stripe.
+         */
+        post: operations["createBookingCheckout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/billing/stripe/webhook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stripe's webhook endpoint (signed events)
+         * @description Verifies the `Stripe-Signature` header over the raw body (400 `invalid_signature`), stores the event by id (a replay is a no-op, still 200) and queues its processing. Handled: checkout.session.completed|expired, customer.subscription.created|updated|deleted, invoice.paid, invoice.payment_failed; other types are answered 200 and dropped.
+         */
+        post: operations["receiveStripeWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -4872,6 +4992,197 @@ export interface components {
             rejected: number;
             expired: number;
         };
+        PlanList: {
+            data: components["schemas"]["Plan"][];
+        };
+        /**
+         * @description A plan and its limits; null means unlimited
+         * @example {
+         *       "id": "pro",
+         *       "name": "Pro",
+         *       "max_providers": 10,
+         *       "max_locations": 3,
+         *       "max_bookings_per_month": 2000,
+         *       "max_webhook_endpoints": 5,
+         *       "max_sms_per_month": 500
+         *     }
+         */
+        Plan: {
+            /** @example pro */
+            id: string;
+            /** @example Pro */
+            name: string;
+            max_providers: number | null;
+            max_locations: number | null;
+            /** @description Bookings created per calendar month (UTC); expired holds do not count */
+            max_bookings_per_month: number | null;
+            max_webhook_endpoints: number | null;
+            /** @description Beyond it, SMS are logged `skipped` (reason `plan_limit_reached`) */
+            max_sms_per_month: number | null;
+        };
+        /**
+         * @example {
+         *       "plan": "pro",
+         *       "plan_name": "Pro",
+         *       "status": "active",
+         *       "subscription_status": "active",
+         *       "stripe_customer_id": "cus_SunriseClinic01",
+         *       "current_period_end": "2027-03-01T08:15:00.000Z",
+         *       "cancel_at_period_end": false,
+         *       "past_due_since": null,
+         *       "grace_ends_at": null,
+         *       "is_booking_paused": false,
+         *       "limits_enforced": true,
+         *       "usage": {
+         *         "providers": {
+         *           "used": 1,
+         *           "limit": 10
+         *         },
+         *         "locations": {
+         *           "used": 1,
+         *           "limit": 3
+         *         },
+         *         "bookings_per_month": {
+         *           "used": 42,
+         *           "limit": 2000
+         *         },
+         *         "webhook_endpoints": {
+         *           "used": 0,
+         *           "limit": 5
+         *         },
+         *         "sms_per_month": {
+         *           "used": 17,
+         *           "limit": 500
+         *         }
+         *       }
+         *     }
+         */
+        Billing: {
+            /** @example pro */
+            plan: string;
+            /** @example Pro */
+            plan_name: string;
+            /**
+             * @description The tenant's status (past_due while a payment is outstanding)
+             * @enum {string}
+             */
+            status: "active" | "past_due" | "paused" | "suspended";
+            /**
+             * @description Stripe's subscription status, null without a subscription
+             * @example active
+             */
+            subscription_status: string | null;
+            /** @example cus_SunriseClinic01 */
+            stripe_customer_id: string | null;
+            /**
+             * Format: date-time
+             * @example 2027-03-01T09:00:00Z
+             */
+            current_period_end: string | null;
+            cancel_at_period_end: boolean;
+            /**
+             * Format: date-time
+             * @description When the first unpaid invoice failed
+             * @example 2027-03-01T09:00:00Z
+             */
+            past_due_since: string | null;
+            /**
+             * Format: date-time
+             * @description If still past due then, public booking pauses (BILLING_GRACE_DAYS after past_due_since)
+             * @example 2027-03-01T09:00:00Z
+             */
+            grace_ends_at: string | null;
+            /** @description Public booking is paused (past due beyond the grace period); staff can still book and pay */
+            is_booking_paused: boolean;
+            /** @description Whether this deployment enforces plan limits */
+            limits_enforced: boolean;
+            usage: {
+                providers: components["schemas"]["PlanUsage"];
+                locations: components["schemas"]["PlanUsage"];
+                bookings_per_month: components["schemas"]["PlanUsage"];
+                webhook_endpoints: components["schemas"]["PlanUsage"];
+                sms_per_month: components["schemas"]["PlanUsage"];
+            };
+        };
+        PlanUsage: {
+            /** @example 1 */
+            used: number;
+            /**
+             * @description null: no limit
+             * @example 10
+             */
+            limit: number | null;
+        };
+        /** @description Send the user to `url` (a Stripe-hosted page) */
+        BillingRedirect: {
+            /** @example cs_test_a1B2c3D4e5F6 */
+            id: string;
+            /**
+             * Format: uri
+             * @example https://checkout.stripe.com/c/pay/cs_test_a1B2c3D4e5F6
+             */
+            url: string;
+        };
+        /**
+         * @example {
+         *       "plan": "pro"
+         *     }
+         */
+        CheckoutRequest: {
+            /**
+             * @description The paid plan to subscribe to
+             * @enum {string}
+             */
+            plan: "pro" | "business";
+        };
+        /**
+         * @example {
+         *       "received": true,
+         *       "stored": true
+         *     }
+         */
+        StripeWebhookReceipt: {
+            /** @enum {boolean} */
+            received: true;
+            /** @description false for a replayed event id or an event type Slotbase does not handle */
+            stored: boolean;
+        };
+        /**
+         * @description A Stripe event exactly as Stripe sends it (verified against the Stripe-Signature header)
+         * @example {
+         *       "id": "evt_1SunriseInvoicePaid",
+         *       "object": "event",
+         *       "type": "invoice.paid",
+         *       "created": 1803800000,
+         *       "livemode": false,
+         *       "data": {
+         *         "object": {
+         *           "id": "in_1SunriseClinic",
+         *           "object": "invoice",
+         *           "customer": "cus_SunriseClinic01"
+         *         }
+         *       }
+         *     }
+         */
+        StripeEvent: {
+            /** @example evt_1SunriseInvoicePaid */
+            id: string;
+            /** @enum {string} */
+            object: "event";
+            /** @example invoice.paid */
+            type: string;
+            /** @example 1803800000 */
+            created: number;
+            data: {
+                object: {
+                    [key: string]: unknown;
+                };
+            } & {
+                [key: string]: unknown;
+            };
+        } & {
+            [key: string]: unknown;
+        };
     };
     responses: never;
     parameters: never;
@@ -5992,6 +6303,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Error */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not found (also for other tenants' ids) */
             404: {
                 headers: {
@@ -6487,6 +6807,15 @@ export interface operations {
             };
             /** @description Missing or invalid credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error */
+            402: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7914,6 +8243,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Error */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not allowed for this caller */
             403: {
                 headers: {
@@ -8153,6 +8491,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Error */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not allowed for this caller */
             403: {
                 headers: {
@@ -8313,6 +8660,15 @@ export interface operations {
             };
             /** @description Missing or invalid credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error */
+            402: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8561,6 +8917,15 @@ export interface operations {
             };
             /** @description Missing or invalid credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error */
+            402: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12291,6 +12656,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Error */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not allowed for this caller */
             403: {
                 headers: {
@@ -13698,6 +14072,550 @@ export interface operations {
             };
             /** @description Unexpected error */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listPlans: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Plans, cheapest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "free",
+                     *           "name": "Free",
+                     *           "max_providers": 1,
+                     *           "max_locations": 1,
+                     *           "max_bookings_per_month": 100,
+                     *           "max_webhook_endpoints": 1,
+                     *           "max_sms_per_month": 0
+                     *         },
+                     *         {
+                     *           "id": "pro",
+                     *           "name": "Pro",
+                     *           "max_providers": 10,
+                     *           "max_locations": 3,
+                     *           "max_bookings_per_month": 2000,
+                     *           "max_webhook_endpoints": 5,
+                     *           "max_sms_per_month": 500
+                     *         },
+                     *         {
+                     *           "id": "business",
+                     *           "name": "Business",
+                     *           "max_providers": null,
+                     *           "max_locations": null,
+                     *           "max_bookings_per_month": null,
+                     *           "max_webhook_endpoints": 25,
+                     *           "max_sms_per_month": 5000
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PlanList"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getBilling: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Billing state */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Billing"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createBillingCheckout: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Passed on to Stripe (scoped to the tenant): a retried request opens the same session */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckoutRequest"];
+            };
+        };
+        responses: {
+            /** @description The Checkout page to send the user to */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "cs_test_a1B2c3D4e5F6",
+                     *       "url": "https://checkout.stripe.com/c/pay/cs_test_a1B2c3D4e5F6"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["BillingRedirect"];
+                };
+            };
+            /** @description Malformed request (for example invalid JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content-Type must be application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createBillingPortal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The portal page to send the user to */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "bps_1SunriseClinic",
+                     *       "url": "https://billing.stripe.com/p/session/test_YWNjdF8x"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["BillingRedirect"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createBookingCheckout: {
+        parameters: {
+            query?: {
+                /** @description The manage token (or send it as X-Manage-Token) */
+                token?: string;
+            };
+            header?: {
+                /** @description The manage token */
+                "x-manage-token"?: string;
+            };
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The Checkout page to send the booker to */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "cs_test_b1Booking0001",
+                     *       "url": "https://checkout.stripe.com/c/pay/cs_test_b1Booking0001"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["BillingRedirect"];
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    receiveStripeWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Stripe's signature over the raw body */
+                "stripe-signature"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StripeEvent"];
+            };
+        };
+        responses: {
+            /** @description Received */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StripeWebhookReceipt"];
+                };
+            };
+            /** @description Malformed request (for example invalid JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content-Type must be application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error */
+            501: {
                 headers: {
                     [name: string]: unknown;
                 };

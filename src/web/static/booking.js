@@ -144,6 +144,152 @@
 
   const problemText = (res, fallback) => (res.data && (res.data.detail || res.data.title)) || fallback;
 
+  // ---------- customer sign-in (optional for bookers) ----------
+  /**
+   * "Sign in to see your bookings": a customer account of this booking page (log in or sign up at
+   * /v1/public/{tenant}/customers/…), its upcoming and past bookings with this business (GET
+   * /v1/me/bookings), and its profile for booking without typing contact details. The session is
+   * kept in sessionStorage (this tab only) and refreshed once when the access token has expired.
+   */
+  const customerAccount = ({ host, locations, services, onChange }) => {
+    const KEY = 'slotbase.customer';
+    const self = { session: null, profile: null, upcoming: [], past: [], open: false, mode: 'login' };
+    try { self.session = JSON.parse(sessionStorage.getItem(KEY) || 'null'); } catch { self.session = null; }
+    const store = () => {
+      try { if (self.session) sessionStorage.setItem(KEY, JSON.stringify(self.session)); else sessionStorage.removeItem(KEY); } catch { /* memory only */ }
+    };
+    const locationIds = new Set(locations.map((l) => l.id));
+    const serviceNames = new Map(services.map((s) => [s.id, s.name]));
+    const zoneOf = (id) => (locations.find((l) => l.id === id) || locations[0] || {}).time_zone || browserZone;
+
+    self.api = async (method, path, body, headers = {}) => {
+      if (!self.session) return { status: 401, ok: false, data: null };
+      const call = () => api(method, path, body, { ...headers, authorization: `Bearer ${self.session.access_token}` });
+      let res = await call();
+      if (res.status === 401 && self.session.refresh_token) {
+        const fresh = await api('POST', '/v1/auth/refresh', { refresh_token: self.session.refresh_token });
+        if (fresh.ok) { self.session = fresh.data; store(); res = await call(); }
+      }
+      if (res.status === 401) signOut(false);
+      return res;
+    };
+    const load = async () => {
+      const me = await self.api('GET', '/v1/me');
+      if (!self.session) return;
+      if (!me.ok) { self.profile = null; render(); return; }
+      self.profile = me.data;
+      await self.refreshBookings(false);
+      render();
+      onChange();
+    };
+    /** Only this business's bookings: /v1/me/bookings spans every business the customer booked with. */
+    self.refreshBookings = async (rerender = true) => {
+      const [upcoming, past] = await Promise.all([
+        self.api('GET', '/v1/me/bookings?upcoming=true&limit=50'),
+        self.api('GET', '/v1/me/bookings?upcoming=false&limit=50'),
+      ]);
+      const mine = (res) => (res.ok ? res.data.data.filter((b) => locationIds.has(b.location_id) || serviceNames.has(b.service_id)) : []);
+      self.upcoming = mine(upcoming).reverse(); // soonest first
+      self.past = mine(past);
+      if (rerender) render();
+    };
+    const signOut = (announceIt = true) => {
+      if (self.session && self.session.refresh_token) void api('POST', '/v1/auth/logout', { refresh_token: self.session.refresh_token });
+      self.session = null;
+      self.profile = null;
+      self.upcoming = [];
+      self.past = [];
+      store();
+      render();
+      onChange();
+      if (announceIt) { announce('You are signed out.'); host.querySelector('a')?.focus(); }
+    };
+    const list = (items, empty) =>
+      items.length === 0
+        ? h('p', { class: 'hint' }, empty)
+        : h('ul', { class: 'my-bookings' }, items.map((b) => h('li', { 'data-code': b.code },
+            h('strong', {}, `${dateLong(b.starts_at, zoneOf(b.location_id))}, ${timeOf(b.starts_at, zoneOf(b.location_id))}`),
+            ` · ${serviceNames.get(b.service_id) || 'Appointment'} · `, h('span', { class: 'code' }, b.code), ` · ${b.status}`)));
+
+    const form = () => {
+      const signup = self.mode === 'signup';
+      const status = h('p', { class: 'account-status error', role: 'alert' });
+      const fieldOf = (id, label, attrs) => h('div', { class: 'field' },
+        h('label', { for: id }, label),
+        h('input', { id, name: id, 'aria-describedby': `${id}-error`, ...attrs }),
+        h('p', { class: 'field-error', id: `${id}-error` }));
+      const el = h('form', { class: 'step account-form', novalidate: true, 'aria-labelledby': 'sb-account' },
+        h('h2', { id: 'sb-account', tabindex: '-1' }, 'Your account'),
+        h('fieldset', { class: 'account-mode' }, h('legend', { class: 'visually-hidden' }, 'Account'),
+          [['login', 'I have an account'], ['signup', 'I am new here']].map(([mode, label]) => h('label', { class: 'choice' },
+            h('input', { type: 'radio', name: 'account-mode', value: mode, checked: self.mode === mode, onchange: () => { self.mode = mode; render(true); } }),
+            h('span', {}, label)))),
+        signup ? fieldOf('acct-name', 'Full name', { autocomplete: 'name', required: true, maxlength: 200 }) : null,
+        fieldOf('acct-email', 'Account email', { type: 'email', autocomplete: 'email', required: true, maxlength: 254 }),
+        fieldOf('acct-password', 'Account password', { type: 'password', autocomplete: signup ? 'new-password' : 'current-password', required: true, maxlength: 200, minlength: signup ? 10 : null }),
+        status,
+        h('div', { class: 'actions' },
+          h('button', { type: 'submit', class: 'primary' }, signup ? 'Create account' : 'Sign in'),
+          h('button', { type: 'button', onclick: () => { self.open = false; render(); host.querySelector('a')?.focus(); } }, 'Close')));
+      el.addEventListener('submit', async (e) => {
+        e.preventDefault();
+        for (const x of el.querySelectorAll('.field-error')) x.textContent = '';
+        for (const x of el.querySelectorAll('[aria-invalid]')) x.removeAttribute('aria-invalid');
+        status.textContent = '';
+        const v = (id) => el.querySelector(`#${id}`).value;
+        const body = { email: v('acct-email').trim(), password: v('acct-password'), ...(signup ? { name: v('acct-name').trim() } : {}) };
+        const res = await api('POST', `/v1/public/${encodeURIComponent(tenant)}/customers/${signup ? 'signup' : 'login'}`, body);
+        if (res.ok) {
+          self.session = res.data;
+          self.open = false;
+          store();
+          await load();
+          announce(`Signed in as ${res.data.user.email}.`);
+          host.querySelector('h2')?.focus();
+          return;
+        }
+        let first = null;
+        for (const err of (res.data && Array.isArray(res.data.errors) ? res.data.errors : [])) {
+          const id = { email: 'acct-email', password: 'acct-password', name: 'acct-name' }[err.field];
+          const input = id && el.querySelector(`#${id}`);
+          if (!input) continue;
+          input.setAttribute('aria-invalid', 'true');
+          el.querySelector(`#${id}-error`).textContent = res.status === 409 && id === 'acct-email' ? 'There is already an account with this email: sign in instead.' : err.message;
+          first ??= input;
+        }
+        status.textContent = first ? 'Please check the highlighted fields.'
+          : res.status === 401 ? 'That email and password do not match.' : problemText(res, 'Something went wrong. Please try again.');
+        (first || el.querySelector('#acct-email')).focus();
+      });
+      return el;
+    };
+
+    const render = (focusForm = false) => {
+      if (self.session && self.profile) {
+        host.replaceChildren(h('section', { class: 'step', 'aria-labelledby': 'sb-account' },
+          h('div', { class: 'signed-in' },
+            h('h2', { id: 'sb-account', tabindex: '-1' }, 'Your bookings'),
+            h('button', { type: 'button', class: 'link-button', onclick: () => signOut() }, 'Sign out')),
+          h('p', {}, 'Signed in as ', h('strong', {}, self.profile.display_name || self.profile.email), self.profile.display_name ? ` (${self.profile.email})` : ''),
+          h('h3', {}, 'Upcoming'), list(self.upcoming, 'No upcoming appointments.'),
+          h('h3', {}, 'Past'), list(self.past, 'No past appointments.')));
+        return;
+      }
+      if (self.open) {
+        const f = form();
+        host.replaceChildren(f);
+        if (focusForm) f.querySelector('input:checked')?.focus();
+        return;
+      }
+      host.replaceChildren(h('p', { class: 'account-link' },
+        h('a', { href: '#sb-account', onclick: (e) => { e.preventDefault(); self.open = true; render(); host.querySelector('#sb-account')?.focus(); } }, 'Sign in to see your bookings'),
+        h('span', { class: 'hint' }, ' (optional: you can book without an account)')));
+    };
+    self.start = () => { render(); if (self.session) void load(); };
+    Object.defineProperty(self, 'signedIn', { get: () => Boolean(self.session && self.profile) });
+    return self;
+  };
+
   // ---------- the booking page ----------
   const bookingPage = async () => {
     const state = { locations: [], services: [], providers: [], location: null, service: null, provider: 'any', slot: null, zone: browserZone, picker: null, idempotency: crypto.randomUUID() };
@@ -165,7 +311,8 @@
     state.location = state.locations.length === 1 ? state.locations[0] : null;
 
     const form = h('form', { class: 'booking', novalidate: true });
-    app.append(form);
+    const accountBox = h('div', { class: 'account' });
+    app.append(accountBox, form);
     const zoneOf = () => (state.location ? state.location.time_zone : state.locations[0] && state.locations[0].time_zone);
     const providersFor = () => state.providers.filter((p) => state.service && p.service_ids.includes(state.service.id) && (!state.location || p.location_id === state.location.id));
 
@@ -181,6 +328,10 @@
         form.append(radios('location', 'Where', state.locations.map((l) => ({ value: l.id, label: l.name, hint: l.address || '' })), state.location && state.location.id,
           (id) => { state.location = state.locations.find((l) => l.id === id); state.provider = 'any'; state.slot = null; render(); }));
         if (!state.location) return;
+      }
+      if (state.services.length === 0) {
+        form.append(h('p', { class: 'notice', role: 'status' }, 'There is nothing to book online here yet. Please check back later.'));
+        return;
       }
       form.append(radios('service', 'What', state.services.map((s) => ({ value: s.id, label: s.name, hint: `${s.duration_minutes} min${s.price_cents ? ` · ${(s.price_cents / 100).toFixed(2)} ${s.currency || ''}` : ''}` })), state.service && state.service.id,
         (id) => { state.service = state.services.find((s) => s.id === id); state.provider = 'any'; state.slot = null; render(); }));
@@ -202,10 +353,10 @@
           if (state.location) q.set('location', state.location.id);
           return api('GET', `/v1/public/${encodeURIComponent(tenant)}/services/${state.service.id}/slots?${q}`);
         },
-        choose: (slot, zone) => { state.slot = slot; state.zone = zone; renderDetails(); },
+        choose: (slot, zone) => { state.slot = slot; state.zone = zone; renderDetails(true); },
       });
       form.append(details);
-      renderDetails();
+      renderDetails(false);
     };
 
     // The details step keeps its inputs across re-renders: nothing typed is ever lost.
@@ -220,17 +371,31 @@
     };
     const submit = h('button', { type: 'submit', class: 'primary' }, 'Book');
     const status = h('p', { class: 'form-status', role: 'alert' });
-    const renderDetails = () => {
+    /** Signed in with a named profile: the API takes the contact from it, so no fields are shown. */
+    const usesProfile = () => Boolean(customer.profile && customer.profile.display_name);
+    const renderDetails = (focus) => {
       details.replaceChildren();
       if (!state.slot) { details.hidden = true; return; }
       details.hidden = false;
       const chosen = h('p', { class: 'chosen' }, h('strong', {}, `${dateLong(state.slot.starts_at, state.zone)}, ${timeOf(state.slot.starts_at, state.zone)}`), ` (${state.zone})`);
-      details.append(h('legend', {}, 'Your details'), chosen, inputs.name, inputs.email, inputs.phone);
+      details.append(h('legend', {}, 'Your details'), chosen);
+      if (usesProfile()) {
+        details.append(h('p', { class: 'booking-as' }, 'Booking as ', h('strong', {}, customer.profile.display_name), ` (${customer.profile.email})`));
+      } else {
+        if (customer.profile) {
+          // Signed in without a name on the profile: prefill what it has.
+          const email = inputs.email.querySelector('input');
+          if (!email.value) email.value = customer.profile.email || '';
+          const phone = inputs.phone.querySelector('input');
+          if (!phone.value && customer.profile.phone) phone.value = customer.profile.phone;
+        }
+        details.append(inputs.name, inputs.email, inputs.phone);
+      }
       const party = inputs.party.querySelector('input');
       party.max = String(state.service.max_party_size);
       if (state.service.max_party_size > 1) details.append(inputs.party);
       details.append(inputs.notes, submit, status);
-      inputs.name.querySelector('input').focus();
+      if (focus) (usesProfile() ? submit : inputs.name.querySelector('input')).focus();
     };
 
     form.addEventListener('submit', async (e) => {
@@ -246,16 +411,22 @@
         ...(state.provider !== 'any' ? { provider_id: state.provider } : {}),
         location_id: state.slot.location_id,
         party_size: state.service.max_party_size > 1 ? Number(value('party_size') || 1) : 1,
-        contact: { name: value('name'), email: value('email'), ...(value('phone') ? { phone: value('phone') } : {}) },
+        ...(usesProfile() ? {} : { contact: { name: value('name'), email: value('email'), ...(value('phone') ? { phone: value('phone') } : {}) } }),
         ...(value('notes') ? { notes: value('notes') } : {}),
       };
       submit.disabled = true;
       submit.textContent = 'Booking…';
       const device = deviceToken();
-      const res = await api('POST', `/v1/public/${encodeURIComponent(tenant)}/bookings`, body, { 'idempotency-key': state.idempotency, ...(device ? { 'x-device-token': device } : {}) });
+      const headers = { 'idempotency-key': state.idempotency, ...(device ? { 'x-device-token': device } : {}) };
+      const res = customer.session
+        ? await customer.api('POST', `/v1/public/${encodeURIComponent(tenant)}/bookings`, body, headers)
+        : await api('POST', `/v1/public/${encodeURIComponent(tenant)}/bookings`, body, headers);
       submit.disabled = false;
       submit.textContent = 'Book';
-      if (res.status === 201 || res.status === 200) return confirmation(res.data);
+      if (res.status === 201 || res.status === 200) {
+        if (customer.session) customer.refreshBookings();
+        return confirmation(res.data);
+      }
       state.idempotency = crypto.randomUUID(); // a new attempt is a new request
       if (res.status === 422 && res.data && Array.isArray(res.data.errors)) {
         let first = null;
@@ -300,7 +471,14 @@
       postToParent({ type: 'booked', code: receipt.code, status: receipt.status, starts_at: receipt.starts_at });
     };
 
+    const customer = customerAccount({
+      host: accountBox,
+      locations: state.locations,
+      services: state.services,
+      onChange: () => renderDetails(false),
+    });
     render();
+    customer.start();
     watch((change) => state.picker && state.picker.changed(change));
   };
 

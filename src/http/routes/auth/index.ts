@@ -1,3 +1,4 @@
+import { begin } from '#src/db/session.ts';
 import { createRouter } from '../../create-router.ts';
 import { login, logout, refresh, signup } from './auth.routes.ts';
 import { invalidCredentials, issueSession, membershipsOf, refreshSession, revokeSession, verifyCredentials, type Membership } from './sessions.ts';
@@ -7,7 +8,7 @@ export const authRouter = createRouter()
     const body = c.req.valid('json');
     const { deps } = c.var;
     const passwordHash = await deps.passwords.hash(body.password);
-    const session = await deps.sql.begin(async (tx) => {
+    const session = await begin(deps.sql, async (tx) => {
       const [user] = await tx<{ id: string }[]>`select slotbase_private.register_user(${body.email}, ${passwordHash}, ${body.name ?? null}) as id`;
       const userId = user!.id;
       // The tenant is created as the new user, through the same function a signed-in user calls.

@@ -168,7 +168,7 @@ export const createBooking = createRoute({
     }),
     body: jsonBody(StaffBookingRequest),
   },
-  responses: { 201: jsonContent(StaffBookingReceipt, 'Booked'), ...problems(400, 401, 403, 404, 409, 413, 415, 422) },
+  responses: { 201: jsonContent(StaffBookingReceipt, 'Booked'), ...problems(400, 401, 402, 403, 404, 409, 413, 415, 422) },
 });
 
 /** A bodiless status change. */

@@ -68,7 +68,7 @@ export const createLocation = createRoute({
   summary: 'Open a location (tenant-wide owners and admins)',
   ...staffOnly,
   request: { body: jsonBody(LocationCreate) },
-  responses: { 201: jsonContent(Location, 'Created'), ...problems(400, 401, 403, 413, 415, 422) },
+  responses: { 201: jsonContent(Location, 'Created'), ...problems(400, 401, 402, 403, 413, 415, 422) },
 });
 
 export const updateLocation = createRoute({
@@ -79,7 +79,7 @@ export const updateLocation = createRoute({
   summary: 'Change a location',
   ...staffOnly,
   request: { params: IdParam, body: jsonBody(LocationPatch) },
-  responses: { 200: jsonContent(Location, 'Updated'), ...problems(400, 401, 403, 404, 413, 415, 422) },
+  responses: { 200: jsonContent(Location, 'Updated'), ...problems(400, 401, 402, 403, 404, 413, 415, 422) },
 });
 
 export const deleteLocation = createRoute({

@@ -63,7 +63,7 @@ export const createProvider = createRoute({
   summary: 'Add a provider (owners and admins, in their scope)',
   ...staffOnly,
   request: { body: jsonBody(ProviderCreate) },
-  responses: { 201: jsonContent(Provider, 'Created'), ...problems(400, 401, 403, 409, 413, 415, 422) },
+  responses: { 201: jsonContent(Provider, 'Created'), ...problems(400, 401, 402, 403, 409, 413, 415, 422) },
 });
 
 export const updateProvider = createRoute({
@@ -74,7 +74,7 @@ export const updateProvider = createRoute({
   summary: 'Change a provider',
   ...staffOnly,
   request: { params: IdParam, body: jsonBody(ProviderPatch) },
-  responses: { 200: jsonContent(Provider, 'Updated'), ...problems(400, 401, 403, 404, 409, 413, 415, 422) },
+  responses: { 200: jsonContent(Provider, 'Updated'), ...problems(400, 401, 402, 403, 404, 409, 413, 415, 422) },
 });
 
 export const deleteProvider = createRoute({

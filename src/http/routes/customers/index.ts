@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import type postgres from 'postgres';
 import { z } from '@hono/zod-openapi';
-import { ANON, withSession } from '#src/db/session.ts';
+import { ANON, begin, withSession } from '#src/db/session.ts';
 import { requireMember } from '../../auth.ts';
 import { createRouter } from '../../create-router.ts';
 import { page } from '../../pagination.ts';
@@ -53,7 +53,7 @@ export const customersRouter = createRouter()
     const { deps } = c.var;
     await requireBusiness(deps.sql, tenant);
     const passwordHash = await deps.passwords.hash(body.password);
-    const session = await deps.sql.begin(async (tx) => {
+    const session = await begin(deps.sql, async (tx) => {
       const [user] = await tx<{ id: string }[]>`select slotbase_private.register_user(${body.email}, ${passwordHash}, ${body.name}) as id`;
       const userId = user!.id;
       if (body.phone !== undefined) {

@@ -178,7 +178,7 @@ export const createBooking = createRoute({
     }),
     body: jsonBody(PublicBookingRequest),
   },
-  responses: { 201: jsonContent(BookingReceipt, 'Booked'), ...problems(400, 401, 404, 409, 413, 415, 422) },
+  responses: { 201: jsonContent(BookingReceipt, 'Booked'), ...problems(400, 401, 402, 404, 409, 413, 415, 422) },
 });
 
 export const getBooking = createRoute({

@@ -225,7 +225,7 @@ export const createWebhookEndpoint = createRoute({
   description,
   ...peopleOnly,
   request: { body: jsonBody(WebhookEndpointCreate) },
-  responses: { 201: jsonContent(WebhookEndpointWithSecret, 'Registered; store the secret now'), ...problems(400, 401, 403, 413, 415, 422) },
+  responses: { 201: jsonContent(WebhookEndpointWithSecret, 'Registered; store the secret now'), ...problems(400, 401, 402, 403, 413, 415, 422) },
 });
 
 export const getWebhookEndpoint = createRoute({

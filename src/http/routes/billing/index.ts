@@ -1,0 +1,1 @@
+export { billingRouter } from './billing.handlers.ts';
