@@ -173,6 +173,12 @@ describe('the public booking page in a real browser', () => {
       await frame.getByLabel('Email').fill('embed@example.test');
       await frame.getByRole('button', { name: 'Book' }).click();
       await expect.poll(() => page.evaluate(() => (globalThis as unknown as PageGlobals).booked), { timeout: 10_000 }).toMatch(/^BK-/);
+      // The booking exists for the business, and its confirmation mail is queued in the same transaction.
+      const code = (await page.evaluate(() => (globalThis as unknown as PageGlobals).booked))!;
+      const [booking] = await e2e().db.queryAs<{ id: string; status: string }>(tenant.owner, 'select id, status from slotbase.bookings where code = $1', [code]);
+      expect(booking?.status).toBe('confirmed');
+      const jobs = await e2e().db.query<{ key: string }>(`select key from graphile_worker.jobs where key = $1`, [`confirmation:${booking!.id}`]);
+      expect(jobs).toHaveLength(1);
       const height = await frameEl.evaluate((el) => (el as unknown as { getBoundingClientRect(): { height: number } }).getBoundingClientRect().height);
       expect(height).toBeGreaterThan(200);
     } finally {

@@ -125,6 +125,21 @@ describe('business sign-up and guided setup in a real browser', () => {
         const mine = (bookings.body!.data as { code: string; contact_name: string; starts_at: string; status: string }[]).find((b) => b.code === code);
         expect(mine).toMatchObject({ contact_name: 'Ada Lovelace', status: 'confirmed' });
         expect(new Date(mine!.starts_at).toISOString()).toBe(new Date(startsAt).toISOString());
+
+        // And it shows in the business's console: the owner signs in there with the new account.
+        const staff = await browser.newContext({ timezoneId: 'Europe/Berlin', locale: 'en-GB', viewport: { width: 1360, height: 900 } });
+        try {
+          const consolePage = await staff.newPage();
+          await consolePage.goto(`${baseUrl}/console`);
+          await consolePage.getByLabel('Email').fill(email);
+          await consolePage.getByLabel('Password').fill(PASSWORD);
+          await consolePage.getByRole('button', { name: 'Sign in' }).click();
+          await consolePage.getByRole('heading', { level: 1, name: 'Calendar' }).waitFor();
+          await consolePage.getByLabel('Date', { exact: true }).fill(dayFromNow(3));
+          await expect.poll(() => consolePage.locator('table.grid').textContent(), POLL).toContain('Ada Lovelace');
+        } finally {
+          await staff.close();
+        }
       } finally {
         await customer.close();
       }
