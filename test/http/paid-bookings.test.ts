@@ -101,8 +101,8 @@ describe('paid bookings through holds and Stripe Checkout', () => {
       'payment_intent_data[metadata][booking_id]': r.id,
       customer_email: 'ada@example.test',
       expires_at: String(expiresAt),
-      success_url: `http://slotbase.test/b/manage/${r.code}?checkout=success`,
-      cancel_url: `http://slotbase.test/b/manage/${r.code}?checkout=cancelled`,
+      success_url: `http://slotbase.test/b/manage/${r.code}?token=${encodeURIComponent(r.manage_token)}&checkout=success`,
+      cancel_url: `http://slotbase.test/b/manage/${r.code}?token=${encodeURIComponent(r.manage_token)}&checkout=cancelled`,
     });
     expect(req!.headers['idempotency-key']).toBe(`slotbase:booking-checkout:${r.id}:${expiresAt}`);
   });

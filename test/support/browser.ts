@@ -6,6 +6,7 @@ import { chromium, type Browser } from 'playwright-core';
 import postgres from 'postgres';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { createApp } from '#src/app.ts';
+import type { StripeBilling } from '#src/lib/stripe-billing.ts';
 import { createLogger } from '#src/lib/logger.ts';
 import { scryptHasher } from '#src/lib/passwords.ts';
 import { createTokenService } from '#src/lib/tokens.ts';
@@ -27,7 +28,7 @@ export interface E2e {
  * A real server (the app as slotbase_api, with its live-availability hub) and Debian's Chromium
  * driven by playwright-core, for this test file.
  */
-export function useE2e(): () => E2e {
+export function useE2e(options: { stripe?: StripeBilling } = {}): () => E2e {
   const getDb = useTestDb();
   let sql: postgres.Sql | undefined;
   let hub: AvailabilityHub | undefined;
@@ -48,6 +49,7 @@ export function useE2e(): () => E2e {
       passwords: scryptHasher,
       logger: createLogger('silent'),
       rateLimit: false,
+      ...(options.stripe ? { stripe: options.stripe } : {}),
     });
     server = await new Promise<ServerType>((resolve) => {
       const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));

@@ -144,6 +144,18 @@
 
   const problemText = (res, fallback) => (res.data && (res.data.detail || res.data.title)) || fallback;
 
+  /**
+   * A priced service's booking is held until paid: ask the API for a Stripe Checkout page and go
+   * there (the top window when embedded: Checkout refuses to be framed). Returns the problem when
+   * no page could be opened (e.g. 501 billing_not_configured).
+   */
+  const payForBooking = async (code, token) => {
+    const res = await api('POST', `/v1/public/bookings/${encodeURIComponent(code)}/checkout?token=${encodeURIComponent(token)}`);
+    if (!res.ok || !res.data || !res.data.url) return res;
+    (embedded ? window.top : window).location.assign(res.data.url);
+    return null;
+  };
+
   // ---------- customer sign-in (optional for bookers) ----------
   /**
    * "Sign in to see your bookings": a customer account of this booking page (log in or sign up at
@@ -457,8 +469,17 @@
       status.textContent = problemText(res, 'Something went wrong. Please try again.');
     });
 
-    const confirmation = (receipt) => {
+    const confirmation = async (receipt) => {
       const manage = `/b/manage/${encodeURIComponent(receipt.code)}?token=${encodeURIComponent(receipt.manage_token)}`;
+      if (receipt.status === 'held' && state.service && state.service.price_cents) {
+        status.textContent = 'Your time is held. Taking you to payment…';
+        announce(status.textContent);
+        const failed = await payForBooking(receipt.code, receipt.manage_token);
+        if (!failed) return;
+        status.textContent = `${problemText(failed, 'Payment could not be started.')} Your time is held for now; you can pay from the booking page: `;
+        status.append(h('a', { href: manage }, 'open your booking'));
+        return;
+      }
       const ics = `/v1/public/bookings/${encodeURIComponent(receipt.code)}.ics?token=${encodeURIComponent(receipt.manage_token)}`;
       form.replaceWith(h('section', { class: 'confirmation', tabindex: '-1', 'aria-labelledby': 'sb-done' },
         h('h2', { id: 'sb-done' }, receipt.status === 'pending' ? 'Request received' : 'You are booked'),
@@ -503,6 +524,10 @@
           h('dt', {}, 'Status'), h('dd', { class: 'status' }, booking.status),
           h('dt', {}, 'When'), h('dd', {}, `${dateLong(booking.starts_at, zone)}, ${timeOf(booking.starts_at, zone)}–${timeOf(booking.ends_at, zone)} (${zone})`)),
         active() ? h('div', { class: 'actions' },
+          booking.status === 'held' ? h('button', { type: 'button', class: 'primary', onclick: async () => {
+            const failed = await payForBooking(code, token);
+            if (failed) show(problemText(failed, 'Payment could not be started.'));
+          } }, 'Pay now') : null,
           h('button', { type: 'button', onclick: () => reschedule() }, 'Reschedule'),
           h('button', { type: 'button', class: 'danger', onclick: () => cancel() }, 'Cancel booking')) : null,
       );
@@ -528,7 +553,11 @@
       });
       watch((change) => picker.changed(change));
     };
-    show();
+    // Back from Stripe Checkout: the payment is confirmed by Stripe's webhook, maybe a moment later.
+    const returned = new URLSearchParams(location.search).get('checkout');
+    show(returned === 'success'
+      ? (booking.status === 'held' ? 'Payment received. Your booking is confirmed as soon as the payment is processed; reload in a moment.' : 'Payment received. Thank you!')
+      : returned === 'cancelled' && booking.status === 'held' ? 'Payment was cancelled. Your time is still held for a while: pay now to keep it.' : undefined);
   };
 
   (page === 'manage' ? managePage() : bookingPage()).catch((error) => {

@@ -158,8 +158,9 @@ export const billingRouter = createRouter()
           payment_intent_data: { metadata },
           ...(booking.contact_email ? { customer_email: booking.contact_email } : {}),
           expires_at: expiresAt,
-          success_url: `${base}/b/manage/${booking.code}?checkout=success`,
-          cancel_url: `${base}/b/manage/${booking.code}?checkout=cancelled`,
+          // Back to the manage page, which opens only with the manage token (Stripe, the processor, keeps these URLs).
+          success_url: `${base}/b/manage/${booking.code}?token=${encodeURIComponent(token)}&checkout=success`,
+          cancel_url: `${base}/b/manage/${booking.code}?token=${encodeURIComponent(token)}&checkout=cancelled`,
         },
         { idempotencyKey: `slotbase:booking-checkout:${booking.booking_id}:${expiresAt}` },
       ),
