@@ -84,6 +84,13 @@ export function renderHtml(r: Results, source: string): string {
       ]));
     }
   }
+  const pg = r.pgbench;
+  if (pg && !isError(pg) && pg.available) {
+    sections.push(lineChart('The booking transaction: pgbench vs postgres.js', 'connections', 'bookings / s', [
+      { name: 'pgbench (libpq)', points: pg.rows.map((row) => ({ x: row.connections, y: row.pgbench })) },
+      { name: 'postgres.js', points: pg.rows.map((row) => ({ x: row.connections, y: row.postgresjs })) },
+    ]));
+  }
   const slots = r.availableSlots;
   if (slots && !isError(slots) && slots.samples.length > 0) {
     sections.push(lineChart('available_slots latency vs bookings in the table', 'bookings (log scale)', 'ms', [

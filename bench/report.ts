@@ -1,6 +1,7 @@
 import type { ContentionResult, SlotsResult, ThroughputResult } from './booking-engine.ts';
 import type { HttpResult, ThroughputSection } from './http.ts';
 import type { WorkerResult } from './worker.ts';
+import type { PgbenchResult } from './pgbench.ts';
 import { fmtCount, fmtInt, fmtMs, fmtRatio, mdTable } from './lib/stats.ts';
 
 export interface Machine {
@@ -35,6 +36,8 @@ export interface Results {
   contention: ContentionResult | { error: string } | null;
   /** Absent in results written before the HTTP benchmark existed. */
   http?: HttpResult | { error: string } | null;
+  /** Absent in results written before the pgbench comparison existed. */
+  pgbench?: PgbenchResult | { error: string } | null;
   /** Absent in results written before the worker benchmark existed. */
   worker?: WorkerResult[] | { error: string } | null;
   targets: Target[];
@@ -42,7 +45,7 @@ export interface Results {
 
 const isError = (x: unknown): x is { error: string } => typeof x === 'object' && x !== null && 'error' in x;
 
-export function targetsOf(r: Pick<Results, 'availableSlots' | 'createBooking' | 'contention' | 'http' | 'worker'>): Target[] {
+export function targetsOf(r: Pick<Results, 'availableSlots' | 'createBooking' | 'contention' | 'http' | 'worker' | 'pgbench'>): Target[] {
   const t: Target[] = [];
   const s = r.availableSlots;
   if (s && !isError(s)) {
@@ -176,6 +179,21 @@ export function targetsOf(r: Pick<Results, 'availableSlots' | 'createBooking' | 
     t.push({ benchmark: 'worker', metric: 'ran', target: 'no error', value: w.error.slice(0, 200), met: false });
   }
   return t;
+}
+
+function renderPgbench(p: PgbenchResult | { error: string } | null): string[] {
+  if (!p) return [];
+  if (isError(p)) return ['## pgbench vs postgres.js', '', `failed: ${p.error}`, ''];
+  if (!p.available) return ['## pgbench vs postgres.js', '', `skipped: ${p.reason}`, ''];
+  return [
+    '## pgbench vs postgres.js',
+    '',
+    `The public booking transaction (begin; role anon + claims; create_booking on a distinct slot; commit), ${p.seconds} s per side, ${p.version}. pgbench sends four statements; postgres.js pipelines them in one round trip, as the API does.`,
+    '',
+    mdTable(['connections', 'pgbench bookings/s', 'postgres.js bookings/s', 'postgres.js ÷ pgbench', 'pgbench failed', 'postgres.js errors'],
+      p.rows.map((r) => [String(r.connections), fmtInt(r.pgbench), fmtInt(r.postgresjs), fmtRatio(r.ratio), String(r.pgbenchFailed), String(r.postgresjsErrors)])),
+    '',
+  ];
 }
 
 function renderWorker(w: WorkerResult[] | { error: string } | null): string[] {
@@ -370,6 +388,7 @@ export function renderMarkdown(r: Results): string {
     if (k.nestedPlans.length) out.push('<details><summary>auto_explain of one uncontended create_booking as anon</summary>', '', '```', ...k.nestedPlans, '```', '', '</details>', '');
   }
   if (r.http !== undefined) out.push(...renderHttp(r.http));
+  if (r.pgbench !== undefined) out.push(...renderPgbench(r.pgbench));
   if (r.worker !== undefined) out.push(...renderWorker(r.worker));
   return out.join('\n');
 }

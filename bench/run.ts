@@ -24,6 +24,7 @@ import { migrate } from '#src/db/migrate.ts';
 import { benchAvailableSlots, benchContention, benchCreateBooking, type BenchContext } from './booking-engine.ts';
 import { benchHttp } from './http.ts';
 import { benchWorker } from './worker.ts';
+import { benchPgbench } from './pgbench.ts';
 import { writeHtmlReport } from './report-html.ts';
 import { connect, createBenchDatabase, DEFAULT_DATABASE_URL, type BenchDatabase } from './lib/pg.ts';
 import { msSince, now } from './lib/stats.ts';
@@ -54,11 +55,11 @@ function parseArgs(argv: string[]): Args {
       args.maxBookings = n;
     } else if (a === '--only' || a.startsWith('--only=')) {
       args.only = value().split(',');
-      const known = ['slots', 'throughput', 'contention', 'http', 'worker'];
+      const known = ['slots', 'throughput', 'contention', 'pgbench', 'http', 'worker'];
       const unknown = args.only.filter((o) => !known.includes(o));
       if (unknown.length) throw new Error(`--only: unknown benchmark ${unknown.join(', ')} (known: ${known.join(', ')})`);
     } else if (a === '--help' || a === '-h') {
-      console.log('usage: npm run bench [-- --quick] [--max-bookings N] [--only slots,throughput,contention,http,worker] | --report [results.json]');
+      console.log('usage: npm run bench [-- --quick] [--max-bookings N] [--only slots,throughput,contention,pgbench,http,worker] | --report [results.json]');
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -148,6 +149,7 @@ async function main(): Promise<number> {
     const availableSlots = await runOne('available_slots', 'slots', () => benchAvailableSlots(ctx));
     const createBooking = await runOne('create_booking', 'throughput', () => benchCreateBooking(ctx));
     const contention = await runOne('contention', 'contention', () => benchContention(ctx));
+    const pgbench = await runOne('pgbench', 'pgbench', () => benchPgbench(ctx));
     // The HTTP benchmark measures slots at a fixed history size: after the others it gets a fresh database.
     const http = await runOne('http', 'http', async () => {
       if (availableSlots === null && createBooking === null && contention === null) return benchHttp(ctx);
@@ -187,6 +189,7 @@ async function main(): Promise<number> {
       availableSlots,
       createBooking,
       contention,
+      pgbench,
       http,
       worker,
       targets: [],
