@@ -55,7 +55,18 @@ export interface SlotsSample {
   explain: string;
 }
 
+/** One cell of the provider × window matrix at one table size (anon, rows to the client). */
+export interface SlotsMatrixCell {
+  bookings: number;
+  providers: number;
+  days: number;
+  rows: number;
+  latency: LatencySummary;
+}
+
 export interface SlotsResult {
+  /** 1 / 5 / 50 providers × 31 / 90 days at every size (absent in older results). */
+  matrix?: SlotsMatrixCell[];
   providers: number;
   days: number;
   stepMinutes: number;
@@ -77,6 +88,8 @@ export async function benchAvailableSlots(ctx: BenchContext): Promise<SlotsResul
   try {
     const world = await createWorld(admin, { slug: 'bench-slots', providers: 5, timeZone: 'Europe/Berlin', maxAdvanceDays: 100 });
     const others = await createOtherTenants(admin, 50, 4);
+    // For the matrix: a tenant with 50 providers (the table grows around it like around the others).
+    const wide = await createWorld(admin, { slug: 'bench-slots-50', providers: 50, timeZone: 'Europe/Berlin', maxAdvanceDays: 100 });
     // The window: 90 local days starting tomorrow (in the location's zone).
     const [w] = await admin<{ first_date: string; from: Date; to: Date }[]>`
       select to_char(d, 'YYYY-MM-DD') as first_date, (d::timestamp at time zone ${world.timeZone}) as from,
@@ -121,6 +134,7 @@ export async function benchAvailableSlots(ctx: BenchContext): Promise<SlotsResul
       sql<{ n: number }[]>`select count(*)::int as n from slotbase.available_slots(${world.tenantId}, ${world.serviceId}, ${windowFrom}, ${windowTo})`;
 
     const samples: SlotsSample[] = [];
+    const matrix: SlotsMatrixCell[] = [];
     const skipped: string[] = [];
     let lastStep: LoadStep | null = null;
     for (const size of sizes) {
@@ -205,6 +219,27 @@ export async function benchAvailableSlots(ctx: BenchContext): Promise<SlotsResul
         ),
       };
       samples.push(sample);
+      // The matrix: 1 provider (the first of the 5), 5 providers, 50 providers (another tenant) × 31 and 90 days.
+      for (const [providers, tenantId, serviceId, provider] of [
+        [1, world.tenantId, world.serviceId, world.providerIds[0]!],
+        [5, world.tenantId, world.serviceId, null],
+        [50, wide.tenantId, wide.serviceId, null],
+      ] as const) {
+        for (const days of [31, 90]) {
+          const to = new Date(windowFrom.getTime() + days * DAY_MS);
+          const q = () => anon`select * from slotbase.available_slots(${tenantId}, ${serviceId}, ${windowFrom}, ${to}, ${provider})`.raw();
+          const firstRows = (await q()).length;
+          const times: number[] = [];
+          const started = now();
+          for (let i = 0; i < (ctx.quick ? 10 : 30) && (i < 3 || msSince(started) < (ctx.quick ? 1_500 : 5_000)); i++) {
+            const t = now();
+            await q();
+            times.push(msSince(t));
+          }
+          matrix.push({ bookings: sample.bookings, providers, days, rows: firstRows, latency: summarize(times) });
+        }
+      }
+      ctx.log(`  matrix p95 (ms): ${matrix.filter((m) => m.bookings === sample.bookings).map((m) => `${m.providers}p×${m.days}d ${m.latency.p95.toFixed(1)}`).join(', ')}`);
       ctx.log(
         `  anon p50/p95/p99 ${sample.anonFull.p50.toFixed(2)}/${sample.anonFull.p95.toFixed(2)}/${sample.anonFull.p99.toFixed(2)} ms ` +
           `(count(*) p50 ${sample.anonCount.p50.toFixed(2)}, owner ${sample.ownerCount.p50.toFixed(2)}), ${rows} rows`,
@@ -239,6 +274,7 @@ export async function benchAvailableSlots(ctx: BenchContext): Promise<SlotsResul
       nestedPlans.push({ caller: 'owner', bookings: last.bookings, plans: await explainNested(ctx.url, null, statement, params) });
     }
     return {
+      matrix,
       providers: world.providerIds.length,
       days: 90,
       stepMinutes: 15,

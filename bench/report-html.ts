@@ -99,6 +99,13 @@ export function renderHtml(r: Results, source: string): string {
       { name: 'p95 (count only)', points: slots.samples.map((s) => ({ x: s.bookings, y: s.anonCount.p95 })) },
     ], { logX: true }));
   }
+  if (slots && !isError(slots) && slots.matrix && slots.matrix.length > 0) {
+    const cells = [...new Set(slots.matrix.map((m) => `${m.providers} providers × ${m.days} days`))];
+    sections.push(lineChart('available_slots p95 by providers × window vs bookings in the table', 'bookings (log scale)', 'ms', cells.map((cell) => ({
+      name: cell,
+      points: slots.matrix!.filter((m) => `${m.providers} providers × ${m.days} days` === cell).map((m) => ({ x: m.bookings, y: m.latency.p95 })),
+    })), { logX: true }));
+  }
   const worker = r.worker;
   if (Array.isArray(worker) && worker.length > 0) {
     const tasks = [...new Set(worker.flatMap((w) => w.sides.map((s) => s.task)))];

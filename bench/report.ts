@@ -258,6 +258,17 @@ export function renderMarkdown(r: Results): string {
         `(session_replication_role = replica), then VACUUM ANALYZE.`,
     );
     out.push('');
+    if (s.matrix && s.matrix.length > 0) {
+      const sizes = [...new Set(s.matrix.map((m) => m.bookings))];
+      const cells = [...new Set(s.matrix.map((m) => `${m.providers}×${m.days}`))];
+      out.push('Provider × window matrix, p95 ms (anon, rows to client; slots returned in parentheses):', '');
+      out.push(mdTable(['bookings', ...cells.map((c) => `${c.replace('×', ' providers × ')} days`)],
+        sizes.map((b) => [fmtCount(b), ...cells.map((c) => {
+          const m = s.matrix!.find((x) => x.bookings === b && `${x.providers}×${x.days}` === c);
+          return m ? `${fmtMs(m.latency.p95)} (${fmtInt(m.rows)})` : '—';
+        })])));
+      out.push('');
+    }
     const base = s.samples[0];
     out.push(
       mdTable(
