@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rm, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -50,7 +52,25 @@ async function setupPGlite(project: TestProject): Promise<() => Promise<void>> {
   return () => rm(dir, { recursive: true, force: true });
 }
 
+/**
+ * The browser tests drive Debian's Chromium. `npm test` on a fresh machine must not need a manual
+ * step, so when it is missing and this process may install packages (root with apt-get, as on the
+ * machines this project runs on), it is installed here once; otherwise the browser tests fail with
+ * the command to run.
+ */
+function ensureChromium(): void {
+  const path = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  if (existsSync(path) || process.env.CHROMIUM_PATH) return;
+  if (process.getuid?.() !== 0 || !existsSync('/usr/bin/apt-get')) return;
+  console.info('Chromium is missing for the browser tests: apt-get install -y chromium (once) …');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const update = spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+  const install = update.status === 0 ? spawnSync('apt-get', ['install', '-y', '-qq', 'chromium'], { stdio: 'inherit', env }) : update;
+  if (install.status !== 0) console.warn('could not install chromium; the browser tests will fail (apt-get install -y chromium)');
+}
+
 async function setupPostgres(project: TestProject): Promise<() => Promise<void>> {
+  ensureChromium();
   let serverUrl = process.env.DATABASE_URL;
   let stopEmbedded: (() => Promise<void>) | undefined;
   let embeddedDir: string | undefined;
