@@ -14,6 +14,7 @@ import {
 import { useApi, type TestApi } from '../support/http.ts';
 import { loadSpec, operationsOf, pathParams, requestSchema, sample, type OpenApiDoc, type Parameter, type SpecOperation } from '../support/openapi-spec.ts';
 import { utc } from '../support/staff-world.ts';
+import { fingerprint, ident, readableColumns } from '../support/populated-tenant.ts';
 
 /**
  * Tenant isolation over HTTP, driven by the committed OpenAPI document: every operation that
@@ -153,38 +154,6 @@ async function populateTenant(api: TestApi): Promise<PopulatedTenant> {
   };
 }
 
-/**
- * Tables of the `slotbase` schema and the columns this caller may select (several tables grant
- * select per column and hide some, e.g. token hashes), read through the catalog as the caller.
- */
-async function readableColumns(q: Queryable): Promise<{ table: string; columns: string[] }[]> {
-  return q.query<{ table: string; columns: string[] }>(`
-    select c.relname as table, array_agg(a.attname::text order by a.attnum) as columns
-    from pg_catalog.pg_class c
-    join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-    join pg_catalog.pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
-    where n.nspname = 'slotbase' and c.relkind in ('r', 'p')
-      and pg_catalog.has_column_privilege(c.oid, a.attnum, 'select')
-    group by c.relname
-    order by c.relname`);
-}
-
-const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
-
-/** count + md5 of every table the caller can read (all readable columns), as that caller: never as superuser. */
-async function fingerprint(api: TestApi, who: Principal): Promise<Record<string, string>> {
-  return api.db.as(who, async (q) => {
-    const tables = await readableColumns(q);
-    const parts = tables.map(
-      ({ table, columns }) =>
-        `select '${table}' as t, count(*)::text || ':' || coalesce(md5(string_agg(r, E'\\n' order by r)), '-') as f
-         from (select row(${columns.map(ident).join(', ')})::text as r from slotbase.${ident(table)}) s`,
-    );
-    const rows = await q.query<{ t: string; f: string }>(parts.join('\nunion all\n'));
-    return Object.fromEntries(rows.map((r) => [r.t, r.f]));
-  });
-}
-
 /** Every id (`id` or `…_id` column) in every table the caller can read: what counts as tenant A's. */
 async function visibleIds(api: TestApi, who: Principal): Promise<Set<string>> {
   return api.db.as(who, async (q) => {
@@ -237,7 +206,7 @@ describe('cross-tenant isolation of every id-taking operation in openapi/openapi
 
   it('the spec has id-taking operations to check, and both tenants have a row in every table', async () => {
     expect(cases.length).toBeGreaterThanOrEqual(35);
-    const prints = await fingerprint(api(), a.owner);
+    const prints = await fingerprint(api().db, a.owner);
     const empty = Object.entries(prints).filter(([, f]) => f.startsWith('0:')).map(([t]) => t);
     // Tables arriving with new features may start empty; the core ones must hold A's data.
     const core = ['tenants', 'users', 'memberships', 'locations', 'providers', 'resources', 'services', 'service_providers', 'service_resources',
@@ -277,10 +246,10 @@ describe('cross-tenant isolation of every id-taking operation in openapi/openapi
 
     if (used.some((id) => !aIds.has(id))) aIds = await visibleIds(api(), a.owner); // rows made on demand by idOf
     for (const id of used) expect(aIds.has(id), `${id} should be a row of tenant A`).toBe(true);
-    const before = await fingerprint(api(), a.owner);
+    const before = await fingerprint(api().db, a.owner);
     const res = await api().request(op.method, url, { token: b.token, headers, body });
     const text = await res.text();
-    const after = await fingerprint(api(), a.owner);
+    const after = await fingerprint(api().db, a.owner);
 
     // 403 only for an operation that documents no 404 (there is none today).
     const expected = op.op.responses['404'] ? 404 : 403;

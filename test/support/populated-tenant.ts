@@ -189,7 +189,7 @@ export async function readableColumns(q: Queryable): Promise<{ table: string; co
     order by c.relname`);
 }
 
-const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
+export const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 /**
  * `count:md5` of every table the caller can read (all readable columns), read AS that caller
