@@ -1,19 +1,27 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { Scalar } from '@scalar/hono-api-reference';
 import { bodyLimit } from 'hono/body-limit';
-import { cors } from 'hono/cors';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import { ANON } from '#src/db/session.ts';
 import type { AppDeps, AppEnv } from '#src/http/env.ts';
 import { authenticateApiKey, enforceApiKeyScopes, isApiKey } from '#src/http/auth.ts';
+import { authenticateSupabaseUser, TENANT_HEADER } from '#src/http/supabase-auth.ts';
 import { problemResponse, ProblemError, toProblem } from '#src/http/problem.ts';
-import { rateLimit } from '#src/http/rate-limit.ts';
+import { clientAddressOf, postgresRateLimitStore, rateLimit } from '#src/http/rate-limit.ts';
+import { publicCors } from '#src/http/cors.ts';
+import { requestLog } from '#src/http/request-log.ts';
+import { loginProtection } from '#src/http/login-protection.ts';
+import { requestTimeout } from '#src/http/request-timeout.ts';
+import { secretsEqual } from '#src/lib/constant-time.ts';
 import { authRouter } from '#src/http/routes/auth/index.ts';
 import { bookingsRouter } from '#src/http/routes/bookings/index.ts';
 import { catalogRouter } from '#src/http/routes/catalog/index.ts';
 import { membersRouter } from '#src/http/routes/members/index.ts';
+import { invitationsRouter } from '#src/http/routes/invitations/index.ts';
+import { documentStaffForbidden } from '#src/http/openapi.ts';
+import { inviteRouter } from '#src/web/invite.ts';
 import { apiKeysRouter } from '#src/http/routes/api-keys/index.ts';
 import { bansRouter } from '#src/http/routes/bans/index.ts';
 import { notificationsRouter } from '#src/http/routes/notifications/index.ts';
@@ -30,6 +38,9 @@ import { sessionsRouter } from '#src/http/routes/sessions/index.ts';
 import { systemRouter } from '#src/http/routes/system/index.ts';
 import { tenantRouter } from '#src/http/routes/tenant/index.ts';
 import { billingRouter } from '#src/http/routes/billing/index.ts';
+import { seriesRouter } from '#src/http/routes/series/index.ts';
+import { waitlistRouter } from '#src/http/routes/waitlist/index.ts';
+import { offerPageRouter } from '#src/http/routes/waitlist/offer-page.ts';
 
 export const API_VERSION = '0.1.0';
 
@@ -43,28 +54,36 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
 
   if (deps.metrics) app.use(deps.metrics.middleware);
   app.use(requestId({ headerName: 'X-Request-Id' }));
+  app.use(requestLog(deps.logger));
   if (deps.metrics) {
     const metrics = deps.metrics;
     // Not part of the API document: an operations endpoint in Prometheus' text format. Registered
     // before the auth middleware: its bearer token is not an access token.
     app.get('/metrics', async (c) => {
-      if (metrics.token && c.req.header('authorization') !== `Bearer ${metrics.token}`) {
+      if (metrics.token && !secretsEqual(c.req.header('authorization') ?? '', `Bearer ${metrics.token}`)) {
         throw new ProblemError(401, 'unauthenticated', 'Send the metrics token as Authorization: Bearer <token>');
       }
       return c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType });
     });
   }
 
+  const logins = deps.loginProtection === false ? undefined : loginProtection(deps.sql, deps.loginProtection);
+  const addressOptions = deps.rateLimit || {};
   app.use(async (c, next) => {
     c.set('deps', deps);
     c.set('caller', ANON);
+    c.set('clientAddress', clientAddressOf(c, addressOptions));
+    c.set('loginProtection', logins);
     await next();
   });
+  // No request waits forever (event streams aside): 503 request_timeout, Retry-After.
+  app.use(requestTimeout(deps.requestTimeoutMs ?? 30_000));
   const apiHeaders = secureHeaders({ crossOriginResourcePolicy: false });
   // Booking pages are meant to be embedded: their CSP frame-ancestors (per tenant) decides where.
   const pageHeaders = secureHeaders({ crossOriginResourcePolicy: false, xFrameOptions: false });
   app.use((c, next) => (c.req.path.startsWith('/b/') ? pageHeaders(c, next) : apiHeaders(c, next)));
-  app.use('/v1/public/*', cors({ origin: '*', exposeHeaders: ['X-Request-Id'], maxAge: 600 }));
+  // CORS per tenant (settings.embed_origins) for the public API; preflights are answered here.
+  app.use('/v1/public/*', publicCors(deps.sql));
   app.use(methodNotAllowed({ app, onMethodNotAllowed: (c, methods) => {
     const res = problemResponse(c, { status: 405, code: 'method_not_allowed', title: `Use ${methods.join(', ')}` });
     res.headers.set('Allow', methods.join(', '));
@@ -93,9 +112,12 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
             throw new ProblemError(401, 'invalid_token', 'The access token is invalid or expired');
           });
           // A customer session never acts in a tenant; its kind travels in the claims (requireMember: 403).
-          c.set('caller', claims.kind === 'customer'
-            ? { role: 'authenticated', userId: claims.sub, claims: { kind: 'customer' } }
-            : { role: 'authenticated', userId: claims.sub, tenantId: claims.tenant_id });
+          // A Supabase Auth token's sub is an auth.users id: mapped to its linked Slotbase member.
+          c.set('caller', claims.auth_provider === 'supabase'
+            ? await authenticateSupabaseUser(deps, match[1]!, claims, c.req.header(TENANT_HEADER))
+            : claims.kind === 'customer'
+              ? { role: 'authenticated', userId: claims.sub, claims: { kind: 'customer' } }
+              : { role: 'authenticated', userId: claims.sub, tenantId: claims.tenant_id });
         }
       } else if (apiKey) {
         c.set('caller', await authenticateApiKey(deps.sql, apiKey));
@@ -105,7 +127,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     }
     await next();
   });
-  if (deps.rateLimit !== false) app.use(rateLimit(deps.rateLimit));
+  // Buckets in PostgreSQL by default, shared by every process (a memory store for tests and benchmarks).
+  if (deps.rateLimit !== false) app.use(rateLimit({ store: postgresRateLimitStore(deps.sql), logger: deps.logger, ...deps.rateLimit }));
   app.use(async (c, next) => {
     if (c.var.authError) throw c.var.authError;
     await next();
@@ -125,6 +148,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/', tenantRouter);
   app.route('/', catalogRouter);
   app.route('/', membersRouter);
+  app.route('/', invitationsRouter);
+  app.route('/', inviteRouter);
   app.route('/', apiKeysRouter);
   app.route('/', bansRouter);
   app.route('/', notificationsRouter);
@@ -133,6 +158,9 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/', meRouter);
   app.route('/', analyticsRouter);
   app.route('/', billingRouter);
+  app.route('/', seriesRouter);
+  app.route('/', waitlistRouter);
+  app.route('/', offerPageRouter);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',
@@ -149,8 +177,11 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
       'under the same row-level security, limited to its scopes: `bookings|catalog|members` + `:read` (GET) or `:write`, or `*`. ' +
       'A call outside them is 403 `insufficient_scope`.',
   });
-  app.doc31('/openapi.json', openApiInfo);
-  app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'Slotbase API' }));
+  let document: ReturnType<typeof openApiDocument> | undefined;
+  app.get('/openapi.json', (c) => c.json((document ??= openApiDocument(app))));
+  // Relative to the page: under a mount prefix (the Edge Function's /functions/v1/api) the
+  // reference still loads this app's document, not the site root's.
+  app.get('/docs', Scalar({ url: 'openapi.json', pageTitle: 'Slotbase API' }));
 
   app.notFound((c) => problemResponse(c, { status: 404, code: 'not_found', title: 'No such endpoint' }));
   app.onError((error, c) => {
@@ -190,11 +221,12 @@ export const openApiInfo = {
     { name: 'Me', description: 'The signed-in user: profile, and their own bookings as a customer' },
     { name: 'Calendars', description: 'iCalendar: a booking as .ics, and per-provider subscription feeds for Google, Apple and Outlook calendars' },
     { name: 'Analytics', description: 'Owners and admins: bookings by day and status, utilization, no-show and cancellation rates' },
+    { name: 'Waitlist', description: 'Staff: who waits for a freed time, in which order, and the times offered to them' },
     { name: 'Billing', description: 'Plans and their limits; owners and admins: the subscription (Stripe Checkout and portal); Stripe\'s webhook' },
   ],
 };
 
 /** The OpenAPI document of the app as code defines it (what `npm run openapi` writes). */
 export function openApiDocument(app: OpenAPIHono<AppEnv>) {
-  return app.getOpenAPI31Document(openApiInfo);
+  return documentStaffForbidden(app.getOpenAPI31Document(openApiInfo));
 }

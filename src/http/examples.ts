@@ -139,6 +139,8 @@ const provider = {
   phone: '+49 30 1234568',
   user_id: ids.providerUser,
   location_id: ids.location,
+  max_bookings_per_day: 12,
+  max_bookings_per_week: null,
   created_at: created,
   updated_at: created,
   deleted_at: null,
@@ -172,9 +174,22 @@ const service = {
   requires_approval: false,
   price_cents: 4500,
   currency: 'EUR',
+  cancellation_notice_minutes: 1440,
+  late_cancellation_refund_percent: 50,
+  deposit_percent: null,
   is_public: true,
   provider_ids: [ids.provider],
   resource_ids: [ids.room],
+  assignment_strategy: 'least_booked' as const,
+  assignment_period: 'day' as const,
+  max_bookings_per_day: null,
+  max_bookings_per_customer: 2,
+  customer_limit_period: 'month' as const,
+  customer_min_gap_minutes: null,
+  anti_scalping: 'standard' as const,
+  anti_scalping_max_per_contact: 2,
+  anti_scalping_max_per_device: 2,
+  provider_pool: [{ provider_id: ids.provider, weight: 1, priority: 0 }],
   created_at: created,
   updated_at: created,
   deleted_at: null,
@@ -244,6 +259,8 @@ export const catalogExamples = {
     min_notice_minutes: 120,
     price_cents: 4500,
     currency: 'EUR',
+    cancellation_notice_minutes: 1440,
+    late_cancellation_refund_percent: 50,
   },
   servicePatch: { price_cents: 5000, requires_approval: true },
   rule,
@@ -278,6 +295,7 @@ const apiKey = {
   key_prefix: 'sb_live_Xk4q',
   scopes: ['bookings:read' as const, 'bookings:write' as const],
   role: 'receptionist' as const,
+  effective_role: 'receptionist' as const,
   service_user_id: ids.apiKeyUser,
   created_by: ids.owner,
   created_at: created,
@@ -309,7 +327,34 @@ const slot = {
   local_starts_at: '2027-03-01T10:00:00',
 };
 
+// ——— booking questions (per service) ———
+
+const questionIds = { reason: '8a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d', insurance: '9b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d5e', consent: 'ac3d4e5f-6a7b-4c8d-ae9f-1a2b3c4d5e6f' };
+const questions = [
+  { id: questionIds.reason, service_id: ids.service, position: 0, kind: 'text' as const, label: 'Reason for the visit', help_text: 'A few words are enough', is_required: true, max_length: 300, options: null, created_at: created, updated_at: created },
+  { id: questionIds.insurance, service_id: ids.service, position: 1, kind: 'single_choice' as const, label: 'Insurance', help_text: null, is_required: true, max_length: null, options: ['Public', 'Private', 'None'], created_at: created, updated_at: created },
+  { id: questionIds.consent, service_id: ids.service, position: 2, kind: 'checkbox' as const, label: 'I accept the cancellation policy', help_text: null, is_required: true, max_length: null, options: null, created_at: created, updated_at: created },
+];
+const publicQuestion = ({ created_at: _c, updated_at: _u, service_id: _s, ...q }: (typeof questions)[number]) => q;
+const answers = [
+  { question_id: questionIds.reason, label: 'Reason for the visit', kind: 'text' as const, value: 'Toothache on the left side' },
+  { question_id: questionIds.insurance, label: 'Insurance', kind: 'single_choice' as const, value: 'Private' },
+  { question_id: questionIds.consent, label: 'I accept the cancellation policy', kind: 'checkbox' as const, value: true },
+];
+const answersRequest = { [questionIds.reason]: 'Toothache on the left side', [questionIds.insurance]: 'Private', [questionIds.consent]: true };
+
+export const questionExamples = {
+  question: questions[0]!,
+  publicQuestion: publicQuestion(questions[0]!),
+  questions: { data: questions },
+  createRequest: { kind: 'single_choice' as const, label: 'Insurance', options: ['Public', 'Private', 'None'], is_required: true },
+  patchRequest: { label: 'Reason for your visit', max_length: 500 },
+  answers,
+  answersRequest,
+};
+
 const publicService = {
+  questions: questions.map(publicQuestion),
   id: service.id,
   slug: service.slug,
   name: service.name,
@@ -344,6 +389,7 @@ export const publicExamples = {
     provider_id: ids.provider,
     contact: { name: 'Ada Lovelace', email: email.customer, phone: '+49 30 1234567' },
     notes: 'First visit',
+    answers: answersRequest,
   },
   receipt: {
     id: ids.booking,
@@ -374,6 +420,12 @@ export const publicExamples = {
   },
   rescheduleRequest: { starts_at: '2027-03-01T10:00:00Z' },
   cancelRequest: { reason: 'I cannot make it that day' },
+  deviceKey: { kty: 'EC' as const, crv: 'P-256' as const, x: '2z-fijLV6xjOUVjG_4f58-E52x5i_-wbP2x8Uou4tus', y: 'Izyb-cIjRnRYIk9Ivjd9C3pBNvICOa4kreflkWMvZXs' },
+  deviceToken: {
+    device_token: 'sbdt_Vb7kQ2xN9pL4mR8tW1yZ6cF3hJ5sD0gA2eU7iO4nK9q',
+    key_thumbprint: 'WcE1Vu67w8yHwU197pUE_UKiro9Sf_HdG3urPLxf_aU',
+    expires_at: '2027-03-22T14:12:05.123Z',
+  },
 };
 
 // ——— staff bookings and sessions ———
@@ -395,6 +447,7 @@ const booking = {
   starts_at: '2027-03-01T09:00:00Z',
   ends_at: '2027-03-01T09:30:00Z',
   notes: 'First visit',
+  answers,
   hold_expires_at: null,
   status_reason: null,
   created_by: null,
@@ -427,6 +480,7 @@ const groupSession = {
   capacity: 12,
   seats_taken: 3,
   status: 'scheduled' as const,
+  is_forced: false,
   created_at: created,
   updated_at: created,
 };
@@ -576,6 +630,7 @@ export const problemExamples: Record<number, Record<string, { summary: string; v
   403: {
     forbidden: { summary: 'Your role may not do this', value: problem(403, 'forbidden', 'Not allowed') },
     insufficient_scope: { summary: 'An API key without the scope', value: problem(403, 'insufficient_scope', 'This API key lacks the catalog:write scope') },
+    customer_session: { summary: 'A customer account\'s session on the staff API', value: problem(403, 'forbidden', 'Customer accounts cannot use the staff API') },
   },
   402: {
     plan_limit_reached: {
@@ -586,10 +641,19 @@ export const problemExamples: Record<number, Record<string, { summary: string; v
   404: { not_found: { summary: 'Unknown, or another tenant\'s', value: problem(404, 'not_found', 'Booking not found') } },
   409: {
     slot_taken: { summary: 'Someone else booked that time', value: problemExample },
+    booking_not_started: {
+      summary: 'Completed or no-show before the start',
+      value: problem(409, 'booking_not_started', 'The booking has not started yet', { detail: 'booking BK-7F3K9QM starts at 2027-03-01 09:00:00+00: its outcome can be recorded once it has started' }),
+    },
     invalid_transition: {
       summary: 'Not possible in the current status',
       value: problem(409, 'invalid_transition', 'The booking cannot change to that status', { detail: 'booking BK-7F3K9QM is cancelled' }),
     },
+  },
+  410: {
+    invitation_expired: { summary: 'The invitation link is past its expiry', value: problem(410, 'invitation_expired', 'This invitation has expired') },
+    invitation_revoked: { summary: 'The invitation was taken back', value: problem(410, 'invitation_revoked', 'This invitation was revoked') },
+    invitation_accepted: { summary: 'The link was already used', value: problem(410, 'invitation_accepted', 'This invitation was already accepted') },
   },
   413: { payload_too_large: { summary: 'Body over 64 KiB', value: problem(413, 'payload_too_large', 'The request body is too large') } },
   415: { unsupported_media_type: { summary: 'Not application/json', value: problem(415, 'unsupported_media_type', 'Unsupported Media Type') } },

@@ -8,6 +8,7 @@ const DESCRIPTIONS: Record<number, string> = {
   403: 'Not allowed for this caller',
   404: 'Not found (also for other tenants\' ids)',
   409: 'Conflict with the current state',
+  410: 'Gone: the link no longer works',
   413: 'Request body too large',
   415: 'Content-Type must be application/json',
   422: 'Validation failed',
@@ -56,3 +57,39 @@ export const jsonBody = <T extends z.ZodType>(schema: T) => ({
 
 export const Uuid = z.uuid().openapi({ example: '0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11' });
 export const Timestamp = z.iso.datetime({ offset: true }).openapi({ example: '2027-03-01T09:00:00Z' });
+
+/** Tags of operations any signed-in user may call, a customer session included (requireUser). */
+const ANY_USER_TAGS = new Set(['Me']);
+
+type Operation = { tags?: string[]; security?: Record<string, string[]>[]; responses?: Record<string, unknown> };
+type ProblemResponse = { content?: { 'application/problem+json'?: { schema: unknown } } };
+
+/**
+ * Every staff operation (one that needs a token, outside the `Me` tag) answers a customer
+ * session's token 403 `forbidden` (requireMember) before anything else, whatever else its route
+ * documents. Added to the generated document here, once for all of them, where an operation
+ * documents no 403 of its own: a new staff route is covered the day it lands
+ * (test/http/customer-sessions.test.ts calls every one with a customer's token).
+ */
+export function documentStaffForbidden<T extends { paths?: object }>(doc: T): T {
+  const paths = Object.fromEntries(
+    Object.entries((doc.paths ?? {}) as Record<string, Record<string, unknown> | undefined>).map(([path, item]) => [
+      path,
+      item &&
+        Object.fromEntries(
+          Object.entries(item).map(([method, value]) => {
+            const op = value as Operation;
+            if (!op?.responses || op.responses['403'] || !op.security?.length || op.tags?.some((t) => ANY_USER_TAGS.has(t))) return [method, value];
+            const schema = Object.entries(op.responses)
+              .filter(([status]) => status.startsWith('4'))
+              .map(([, r]) => (r as ProblemResponse).content?.['application/problem+json']?.schema)
+              .find((s) => s !== undefined);
+            if (!schema) return [method, value];
+            const forbidden = { description: DESCRIPTIONS[403], content: { 'application/problem+json': { schema, examples: problemExamples[403] } } };
+            return [method, { ...op, responses: { ...op.responses, 403: forbidden } }];
+          }),
+        ),
+    ]),
+  );
+  return { ...doc, paths };
+}

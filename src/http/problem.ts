@@ -71,7 +71,7 @@ export function toProblem(error: unknown): Omit<Problem, 'type' | 'request_id'> 
       title: db.title,
       // Messages of our own SQLSTATEs are written for users; standard ones may name internals.
       detail: db.sqlstate.startsWith('SB') ? detail : undefined,
-      errors: db.field ? [{ field: db.field, message: db.title, code: db.code }] : undefined,
+      errors: db.field ? [{ field: db.field, message: (db.sqlstate.startsWith('SB') && detail) || db.title, code: db.code }] : undefined,
     };
   }
   if (isDatabaseUnavailable(error)) {

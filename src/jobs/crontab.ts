@@ -9,4 +9,6 @@ export const CRONTAB = [
   '*/5 * * * * complete_past_bookings ?fill=1h&max=3',
   // Notification and webhook delivery logs older than LOG_RETENTION_DAYS are deleted (03:17 UTC).
   '17 3 * * * prune_logs ?fill=1d&max=3',
+  // Rate-limit buckets that are full again (slotbase_private.rate_limits) are deleted.
+  '*/10 * * * * prune_rate_limits ?max=1',
 ].join('\n');

@@ -49,12 +49,23 @@ export interface BookingContext {
   sequence: number;
   /** Ever pending or confirmed (a hold that was only held and then dropped was never a booking to tell anyone about). */
   was_requested: boolean;
+  /** The booker's answers to the service's questions (bookings.answers). */
+  answers: { question_id: string; label: string; kind: string; value: string | string[] | boolean }[];
 }
 
 /** The booking as it is now, with everything a message needs; undefined when it is gone. */
 export async function loadBookingContext(sql: Sql, tenantId: string, bookingId: string): Promise<BookingContext | undefined> {
-  const [row] = await sql<BookingContext[]>`select * from slotbase_private.notification_context(${tenantId}::uuid, ${bookingId}::uuid)`;
+  const [row] = await sql<BookingContext[]>`
+    select c.*, coalesce(slotbase_private.booking_answers_of(c.tenant_id, c.booking_id), '[]'::jsonb) as answers
+    from slotbase_private.notification_context(${tenantId}::uuid, ${bookingId}::uuid) as c`;
   return row;
+}
+
+/** The refund decided when the booking was cancelled or rejected (20261124150000), for the notice mail; undefined when nothing was paid. */
+export async function loadBookingRefund(sql: Sql, tenantId: string, bookingId: string): Promise<MessageFields['refund']> {
+  const [row] = await sql<{ amount_cents: number; paid_cents: number; currency: string }[]>`
+    select amount_cents, paid_cents, currency from slotbase_private.booking_refund_of(${tenantId}::uuid, ${bookingId}::uuid)`;
+  return row ? { amountCents: row.amount_cents, paidCents: row.paid_cents, currency: row.currency } : undefined;
 }
 
 /** The link in customer messages where the booker views, reschedules or cancels. */
@@ -66,7 +77,7 @@ export function manageUrl(publicUrl: string, ctx: Pick<BookingContext, 'code' | 
 export function messageFieldsOf(
   deps: Pick<JobDeps, 'publicUrl'>,
   ctx: BookingContext,
-  extra: { previousStartsAt?: Date; reason?: string | null; withManageLink?: boolean } = {},
+  extra: { previousStartsAt?: Date; reason?: string | null; withManageLink?: boolean; refund?: MessageFields['refund'] } = {},
 ): { catalog: LocaleCatalog; fields: MessageFields } {
   const catalog = catalogFor(ctx.locale);
   const fields: MessageFields = {
@@ -84,6 +95,11 @@ export function messageFieldsOf(
     whenShort: formatWhenShort(ctx.starts_at, ctx.time_zone, catalog.intl),
     ...(extra.previousStartsAt ? { previousWhen: formatStart(extra.previousStartsAt, ctx.time_zone, catalog.intl) } : {}),
     ...(extra.reason ? { reason: extra.reason } : {}),
+    answers: (ctx.answers ?? []).map((a) => ({
+      label: a.label,
+      value: typeof a.value === 'boolean' ? (a.value ? catalog.labels.yes : catalog.labels.no) : Array.isArray(a.value) ? a.value.join(', ') : a.value,
+    })),
+    ...(extra.refund ? { refund: extra.refund } : {}),
     ...(extra.withManageLink === false ? {} : { manageUrl: manageUrl(deps.publicUrl, ctx) }),
   };
   return { catalog, fields };
@@ -130,7 +146,8 @@ interface NotificationRow {
 export interface Target {
   tenantId: string;
   bookingId: string | null;
-  template: Template;
+  /** A booking template, or `invitation` (a staff invitation, no booking: src/jobs/messages/invitation.ts). */
+  template: Template | 'invitation';
 }
 
 /** Stable per notification: a re-send after a crash carries the same Message-ID. */
@@ -224,10 +241,25 @@ export async function deliverSms(
   return outcome;
 }
 
+/**
+ * No contact data in logs: the dedupe key ends with the recipient's address, and an SMTP or SMS
+ * provider's error often quotes it; both are logged with addresses and numbers masked (the
+ * notification row, `GET /v1/notifications`, has the full record for staff).
+ */
 function log(deps: JobDeps, target: Target, channel: string, dedupeKey: string, outcome: Outcome, failure: unknown): void {
-  const fields = { tenant_id: target.tenantId, booking_id: target.bookingId, template: target.template, channel, dedupe_key: dedupeKey, outcome };
-  if (failure !== undefined) deps.logger.warn({ ...fields, err: failure }, 'notification failed (the job will be retried)');
-  else deps.logger.info(fields, `notification ${outcome}`);
+  const fields = { tenant_id: target.tenantId, booking_id: target.bookingId, template: target.template, channel, dedupe_key: maskContacts(dedupeKey), outcome };
+  if (failure !== undefined) {
+    const error = failure as { name?: string; message?: string; code?: unknown; responseCode?: unknown };
+    const err = { type: error.name, message: maskContacts(String(error.message ?? failure)), code: error.code, responseCode: error.responseCode };
+    deps.logger.warn({ ...fields, err }, 'notification failed (the job will be retried)');
+  } else deps.logger.info(fields, `notification ${outcome}`);
+}
+
+/** `ada@example.com` → `***@example.com`; `+49 30 1234567` → `+49***`. */
+export function maskContacts(text: string): string {
+  return text
+    .replace(/[A-Za-z0-9._%+-]+@([A-Za-z0-9.-]+\.[A-Za-z]{2,})/g, '***@$1')
+    .replace(/\+?\d[\d ()./-]{5,}\d/g, (m) => `${m.slice(0, 3)}***`);
 }
 
 /**
@@ -254,7 +286,14 @@ export function customerEmail(
   deps: JobDeps,
   ctx: BookingContext,
   template: Template,
-  options: { dedupeKey: (to: string) => string; ics?: 'REQUEST' | 'CANCEL'; previousStartsAt?: Date; reason?: string | null; withManageLink?: boolean },
+  options: {
+    dedupeKey: (to: string) => string;
+    ics?: 'REQUEST' | 'CANCEL';
+    previousStartsAt?: Date;
+    reason?: string | null;
+    withManageLink?: boolean;
+    refund?: MessageFields['refund'];
+  },
 ): () => Promise<Outcome | 'off'> {
   return async () => {
     if (!ctx.contact_email) return 'off';

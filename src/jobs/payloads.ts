@@ -9,3 +9,9 @@ export type BookingPayload = z.infer<typeof BookingPayload>;
 
 export const ReminderPayload = BookingPayload.extend({ offset_minutes: z.number().int() });
 export const RescheduledPayload = BookingPayload.extend({ previous_starts_at: z.string() });
+
+/** A staff invitation to email (add_member, job_key invitation:<id>). */
+export const InvitationPayload = z.object({
+  tenant_id: z.uuid(),
+  invitation_id: z.uuid(),
+});

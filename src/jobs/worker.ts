@@ -43,6 +43,8 @@ export interface JobDepsOptions {
   logger: Logger;
   /** Replace parts (tests: a mailer pointed at a local SMTP server, a fetch with a short timeout). */
   overrides?: Partial<JobDeps>;
+  /** Without SMTP_URL: where mails are written as .eml files (the CLI: SLOTBASE_DATA_DIR/outbox). Unset: only the log line. */
+  outboxDir?: string;
 }
 
 /** The shared dependencies tasks receive; `close()` releases the pool and the mail transport. */
@@ -53,7 +55,7 @@ export function createJobDeps(options: JobDepsOptions): JobDeps & { close(): Pro
     onnotice: () => {},
     connection: { application_name: 'slotbase-worker-tasks' },
   });
-  const mailer = options.overrides?.mailer ?? createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, logger });
+  const mailer = options.overrides?.mailer ?? createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, logger, outboxDir: options.outboxDir });
   const deps: JobDeps = {
     sql,
     logger,
@@ -108,6 +110,8 @@ export interface RunningWorker {
   stop(): Promise<void>;
   /** Like stop(), but fails the jobs in hand (they are retried later) instead of waiting more than ~0.5 s for them. */
   kill(): Promise<void>;
+  /** For /ready under `slotbase start`: running, not stopping, and holding its liveness session (so it may take jobs). */
+  health(): { ok: boolean; reason?: string };
 }
 
 export interface StartWorkerOptions extends JobDepsOptions {
@@ -148,8 +152,8 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
       events,
     });
     await liveness?.settled();
-    logger.info({ concurrency: config.WORKER_CONCURRENCY, tasks: Object.keys(taskList), mail: deps.mailer.printsToLog ? 'log' : 'smtp' }, 'worker started');
-    if (deps.mailer.printsToLog) logger.warn('SMTP_URL is not set: mails are printed to the log, not sent');
+    logger.info({ concurrency: config.WORKER_CONCURRENCY, tasks: Object.keys(taskList), mail: deps.mailer.printsToLog ? 'outbox' : 'smtp' }, 'worker started');
+    if (deps.mailer.printsToLog) logger.warn({ outbox: options.outboxDir }, 'SMTP_URL is not set: mails are not sent (written to the outbox directory, if any)');
     const live = liveness;
     let finishing: Promise<void> | undefined;
     // Unregister only once the pool has finished (or failed) every job it had locked.
@@ -163,13 +167,23 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
           logger.info('worker stopped');
         }
       })());
-    const done = runner.promise.finally(finish);
+    let ended = false;
+    const done = runner.promise.finally(() => {
+      ended = true;
+      return finish();
+    });
     done.catch((error: unknown) => logger.error({ err: error }, 'the worker stopped on an error'));
     let stopping: Promise<void> | undefined;
     return {
       runner,
       events,
       done,
+      health() {
+        if (ended) return { ok: false, reason: 'stopped' };
+        if (stopping) return { ok: false, reason: 'stopping' };
+        if (live && !live.isLive()) return { ok: false, reason: 'liveness session lost (database unreachable?); taking no jobs' };
+        return { ok: true };
+      },
       stop() {
         live?.release();
         stopping ??= runner.stop().catch(() => {}); // already stopped on its own: fine, finish below

@@ -1,3 +1,5 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import type { Logger } from '#src/lib/logger.ts';
 
@@ -21,15 +23,17 @@ export interface SentMail {
 }
 
 export interface Mailer {
-  /** True when no SMTP server is configured and mails are printed to the log instead. */
+  /** True when no SMTP server is configured: mails are written to the outbox directory (one log line each) instead. */
   readonly printsToLog: boolean;
   send(message: MailMessage): Promise<SentMail>;
   close(): void;
 }
 
 export interface MailerOptions {
-  /** smtp:// or smtps:// URL; unset prints every mail to the log. */
+  /** smtp:// or smtps:// URL; unset writes every mail to `outboxDir` instead of sending it. */
   smtpUrl?: string;
+  /** Without SMTP: where each mail is written as `<message id>.eml` (open it with any mail client). Unset: nowhere. */
+  outboxDir?: string;
   from: string;
   logger: Logger;
   /** Milliseconds; defaults are short enough that a hung server fails a job instead of stalling the worker. */
@@ -49,7 +53,7 @@ export function createMailer(options: MailerOptions): Mailer {
         greetingTimeout: options.timeouts?.greeting ?? 10_000,
         socketTimeout: options.timeouts?.socket ?? 30_000,
       })
-    : nodemailer.createTransport({ jsonTransport: true });
+    : nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
   return {
     printsToLog,
     async send(message) {
@@ -66,7 +70,20 @@ export function createMailer(options: MailerOptions): Mailer {
           : undefined,
       });
       if (printsToLog) {
-        logger.info({ mail: { to: message.to, subject: message.subject, text: message.text } }, 'mail (no SMTP_URL configured: printed, not sent)');
+        // The log gets no contact data and no content (subjects name customers, bodies carry
+        // manage links): the recipient's domain and the file that holds the whole mail.
+        let file: string | undefined;
+        if (options.outboxDir) {
+          const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${String(info.messageId).replace(/[^A-Za-z0-9._-]/g, '')}.eml`;
+          try {
+            await mkdir(options.outboxDir, { recursive: true, mode: 0o700 });
+            await writeFile(join(options.outboxDir, name), (info as { message?: Buffer }).message ?? '', { mode: 0o600 });
+            file = join(options.outboxDir, name);
+          } catch (error) {
+            logger.warn({ err: { message: (error as Error).message }, dir: options.outboxDir }, 'could not write the mail to the outbox');
+          }
+        }
+        logger.info({ mail: { to_domain: message.to.split('@').pop(), message_id: info.messageId, file } }, 'mail not sent (no SMTP_URL): written to the outbox');
         return { messageId: info.messageId, response: 'logged' };
       }
       return { messageId: info.messageId, response: String((info as { response?: unknown }).response ?? '') };

@@ -16,6 +16,8 @@ export const HANDLED_EVENT_TYPES = new Set([
   'customer.subscription.deleted',
   'invoice.paid',
   'invoice.payment_failed',
+  'refund.updated',
+  'refund.failed',
 ]);
 
 type Metadata = Record<string, string>;
@@ -34,16 +36,28 @@ export interface CheckoutSessionParams {
   customer?: string;
   customer_email?: string;
   expires_at?: number;
+  /** Text Checkout shows next to the pay button (the cancellation policy of a paid booking). */
+  custom_text?: { submit?: { message: string } };
   success_url: string;
   cancel_url: string;
+}
+
+/** Per-request options: an idempotency key, and the connected account to act on (the Stripe-Account header). */
+export interface StripeRequestOptions {
+  idempotencyKey?: string;
+  stripeAccount?: string;
 }
 
 /** The slice of the Stripe client Slotbase's HTTP API calls. */
 export interface StripeClient {
   checkout: {
     sessions: {
-      create(params: CheckoutSessionParams, options?: { idempotencyKey?: string }): Promise<{ id: string; url: string | null }>;
+      create(params: CheckoutSessionParams, options?: StripeRequestOptions): Promise<{ id: string; url: string | null }>;
     };
+  };
+  accounts: {
+    /** A connected account, as the platform sees it (Stripe answers 403/404 for accounts not connected to it). */
+    retrieve(id: string): Promise<{ id: string; metadata?: Record<string, string> | null }>;
   };
   billingPortal: {
     sessions: {
@@ -58,6 +72,8 @@ export interface StripeClient {
 export interface StripeBilling {
   client: StripeClient;
   webhookSecret: string;
+  /** The signing secret of the Connect webhook endpoint (events from connected accounts), if there is one. */
+  connectWebhookSecret?: string | undefined;
   /** The Stripe price id of each paid plan (STRIPE_PRICE_PRO, STRIPE_PRICE_BUSINESS). */
   prices: Record<PaidPlan, string>;
 }

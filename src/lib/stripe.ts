@@ -52,6 +52,7 @@ export function stripeBillingFromConfig(config: Config): StripeBilling | undefin
   return {
     client: createStripeClient(STRIPE_SECRET_KEY, { apiUrl: config.STRIPE_API_URL }),
     webhookSecret: STRIPE_WEBHOOK_SECRET,
+    connectWebhookSecret: config.STRIPE_CONNECT_WEBHOOK_SECRET,
     prices: { pro: STRIPE_PRICE_PRO, business: STRIPE_PRICE_BUSINESS },
   };
 }

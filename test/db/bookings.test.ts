@@ -266,7 +266,8 @@ describe('booking engine', () => {
 
   it('illegal status changes raise invalid_transition (SBTRN)', async () => {
     const c = await createClinic(db());
-    const r = await book(db(), anon, c, { startsAt: await at(db(), 3, '10:00') });
+    // Staff book yesterday's: completing needs a booking that has started.
+    const r = await book(db(), c.owner, c, { startsAt: await at(db(), -1, '10:00') });
     await db().queryAs(c.owner, 'select slotbase.complete_booking($1)', [r.id]);
     await expectSqlState(db().queryAs(c.owner, 'select slotbase.cancel_booking($1)', [r.id]), 'SBTRN');
     await expectSqlState(db().queryAs(c.owner, 'select slotbase.mark_no_show($1)', [r.id]), 'SBTRN');
@@ -445,8 +446,8 @@ describe('booking engine', () => {
     const c = await createClinic(db(), {}, 2);
     const me = await addMember(db(), c.tenantId, 'provider');
     await db().query('update slotbase.providers set user_id = $1 where id = $2', [me.userId, c.providers[0]]);
-    const mine = await book(db(), anon, c, { startsAt: await at(db(), 3, '10:00'), providerId: c.providers[0] });
-    const theirs = await book(db(), anon, c, { startsAt: await at(db(), 3, '10:00'), providerId: c.providers[1] });
+    const mine = await book(db(), c.owner, c, { startsAt: await at(db(), -1, '10:00'), providerId: c.providers[0] });
+    const theirs = await book(db(), c.owner, c, { startsAt: await at(db(), -1, '10:00'), providerId: c.providers[1] });
     const [done] = await db().queryAs<{ status: string }>(me, 'select (slotbase.mark_no_show($1)).status', [mine.id]);
     expect(done!.status).toBe('no_show');
     await expectSqlState(db().queryAs(me, 'select slotbase.complete_booking($1)', [theirs.id]), 'SBNF1');

@@ -35,9 +35,10 @@ const inserts: Record<string, Probe> = {
     `insert into slotbase.time_off (tenant_id, provider_id, starts_at, ends_at) values ($1, $2, '2031-01-01T00:00Z', '2031-01-02T00:00Z')`,
     [t, w.providerId],
   ],
+  // Forced: the provider has no hours then (sessions outside working time need is_forced).
   sessions: (t, w) => [
-    `insert into slotbase.sessions (tenant_id, service_id, provider_id, location_id, starts_at, ends_at, capacity)
-     values ($1, $2, $3, $4, '2031-01-01T10:00Z', '2031-01-01T11:00Z', 5)`,
+    `insert into slotbase.sessions (tenant_id, service_id, provider_id, location_id, starts_at, ends_at, capacity, is_forced)
+     values ($1, $2, $3, $4, '2031-01-01T10:00Z', '2031-01-01T11:00Z', 5, true)`,
     [t, w.groupServiceId, w.providerId, w.locationId],
   ],
   // Bookings, claims and events are written only by the booking functions: no caller may insert.
@@ -87,6 +88,34 @@ const inserts: Record<string, Probe> = {
     `insert into slotbase.webhook_attempts (tenant_id, delivery_id, duration_ms, is_success) values ($1, gen_random_uuid(), 1, true)`,
     [t],
   ],
+  // Invitations are written only by add_member and revoke_invitation: no caller may insert.
+  invitations: (t, w) => [
+    `insert into slotbase.invitations (tenant_id, email, role, location_id, expires_at) values ($1, 'probe@example.test', 'viewer', $2, now() + interval '1 day')`,
+    [t, w.locationId],
+  ],
+  location_travel_times: (t, w) => [
+    `insert into slotbase.location_travel_times (tenant_id, location_a_id, location_b_id, minutes) values ($1, $2, $3, 15)`,
+    [t, w.locationId, w.location2Id],
+  ],
+  service_questions: (t, w) => [
+    `insert into slotbase.service_questions (tenant_id, service_id, kind, label) values ($1, $2, 'checkbox', 'Probe')`,
+    [t, w.serviceId],
+  ],
+  // Series, waitlist entries and offers are written only by the series and waitlist functions: no caller may insert.
+  booking_series: (t, w) => [
+    `insert into slotbase.booking_series (tenant_id, code, manage_token_hash, service_id, provider_id, location_id, rrule, mode, time_zone, first_starts_at, contact_name, source)
+     values ($1, 'SR-333333', '\\x00', $2, $3, $4, 'FREQ=WEEKLY;COUNT=2', 'partial', 'UTC', '2031-01-06T09:00Z', 'x', 'staff')`,
+    [t, w.serviceId, w.providerId, w.locationId],
+  ],
+  waitlist_entries: (t, w) => [
+    `insert into slotbase.waitlist_entries (tenant_id, service_id, provider_id, location_id, booking_id, window_from, window_to, contact_name, sort_key, source, manage_token_hash)
+     values ($1, $2, $3, $4, $5, '2031-01-01T00:00Z', '2031-01-02T00:00Z', 'x', 1, 'staff', '\\x00')`,
+    [t, w.serviceId, w.providerId, w.locationId, w.bookingId],
+  ],
+  waitlist_offers: (t, w) => [
+    `insert into slotbase.waitlist_offers (tenant_id, entry_id, booking_id, starts_at, expires_at) values ($1, $2, $3, '2031-01-01T10:00Z', '2031-01-01T09:00Z')`,
+    [t, w.waitlistEntryId, w.bookingId],
+  ],
 };
 
 /** A column each role may update per table (so the update reaches RLS rather than a grant error). */
@@ -116,6 +145,14 @@ const updatable: Record<string, string | null> = {
   webhook_endpoints: 'description',
   webhook_deliveries: null,
   webhook_attempts: null,
+  // Invitations are revoked through revoke_invitation, never changed.
+  invitations: null,
+  location_travel_times: 'minutes',
+  service_questions: 'label',
+  // Series are changed only by the series functions (cancel, move), entries and offers only by the waitlist functions.
+  booking_series: null,
+  waitlist_entries: null,
+  waitlist_offers: null,
 };
 
 /** A fingerprint of everything tenant `w` owns, read by its own owner (only the columns callers may select). */
@@ -221,6 +258,31 @@ describe('tenant isolation', () => {
       if (table === 'memberships') params[1] = (await createUser(db())).id;
       await expectSqlState(db().queryAs(a.owner, text, params), ['23503', '42501']);
     }
+  });
+
+  it('every foreign key between tenant-owned tables includes tenant_id (rows written only by functions cannot cross tenants either)', async () => {
+    // The probe above gets 42501 for tables callers cannot insert into at all (bookings, series,
+    // waitlist, …), so it proves nothing about their references: the catalog does.
+    const single = await db().query<{ name: string }>(`
+      select c.conrelid::regclass::text || '.' || c.conname as name
+      from pg_constraint c
+      join pg_class r on r.oid = c.conrelid
+      join pg_namespace n on n.oid = r.relnamespace
+      where c.contype = 'f' and n.nspname in ('slotbase', 'slotbase_private')
+        and exists (select 1 from pg_attribute a where a.attrelid = c.conrelid and a.attname = 'tenant_id' and not a.attisdropped)
+        and exists (select 1 from pg_attribute a where a.attrelid = c.confrelid and a.attname = 'tenant_id' and not a.attisdropped)
+        and not exists (
+          select 1 from unnest(c.conkey, c.confkey) as k(l, f)
+          join pg_attribute la on la.attrelid = c.conrelid and la.attnum = k.l
+          join pg_attribute fa on fa.attrelid = c.confrelid and fa.attnum = k.f
+          where la.attname = 'tenant_id' and fa.attname = 'tenant_id')
+      order by 1`);
+    expect(single.map((r) => r.name)).toEqual([]);
+    // And the check above has something to check: the new tables' references are among them.
+    const [{ n }] = (await db().query<{ n: number }>(
+      `select count(*)::int as n from pg_constraint where contype = 'f' and conrelid in ('slotbase.waitlist_offers'::regclass, 'slotbase.booking_series'::regclass, 'slotbase.location_travel_times'::regclass)`,
+    )) as [{ n: number }];
+    expect(n).toBeGreaterThanOrEqual(7);
   });
 
   it('updates and deletes by a member of A leave every row of B unchanged', async () => {

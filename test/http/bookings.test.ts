@@ -226,7 +226,8 @@ describe('staff bookings API', () => {
 
   it('approval flow: a pending booking is confirmed (200), then completed; an illegal step is 409 invalid_transition', async () => {
     const w = await world({ requiresApproval: true });
-    const b = await booked(w, utc(3, '10:00'));
+    // Yesterday's: an outcome is recorded only once a booking has started.
+    const b = await booked(w, utc(-1, '10:00'));
     expect(b.status).toBe('pending');
     expect((await post(w.tokens.owner, `/v1/bookings/${b.id}/complete`)).body.code).toBe('invalid_transition');
     const confirmed = await post(w.tokens.receptionistA, `/v1/bookings/${b.id}/confirm`);
@@ -257,9 +258,9 @@ describe('staff bookings API', () => {
 
   it('the booking\'s own provider marks it completed or no-show, but cannot cancel it', async () => {
     const w = await world();
-    const first = await booked(w, utc(3, '10:00'));
-    const second = await booked(w, utc(3, '11:00'));
-    const atB = await booked(w, utc(3, '10:00'), { provider_id: w.providerB });
+    const first = await booked(w, utc(-1, '10:00'));
+    const second = await booked(w, utc(-1, '11:00'));
+    const atB = await booked(w, utc(-1, '10:00'), { provider_id: w.providerB });
     expect((await post(w.tokens.provider, `/v1/bookings/${first.id}/complete`)).body.status).toBe('completed');
     expect((await post(w.tokens.provider, `/v1/bookings/${second.id}/no-show`)).body.status).toBe('no_show');
     expect((await post(w.tokens.provider, `/v1/bookings/${atB.id}/complete`)).status).toBe(404);
@@ -308,15 +309,16 @@ describe('staff bookings API', () => {
   it('list filters: time range, provider, location, service, status (repeated or comma list), customer email, code', async () => {
     const w = await world();
     const other = await w.addService();
-    const b1 = await booked(w, utc(3, '09:00'), { contact: { name: 'Ann', email: 'Ann@Example.test' } });
-    const b2 = await booked(w, utc(3, '10:00'), { provider_id: w.providerB });
-    const b3 = await booked(w, utc(4, '09:00'), { service_id: other });
-    const b4 = await booked(w, utc(5, '09:00'));
-    await post(w.tokens.owner, `/v1/bookings/${b4.id}/cancel`);
-    await post(w.tokens.owner, `/v1/bookings/${b3.id}/complete`);
+    // In the past, so that one can be completed (outcomes are recorded once a booking has started).
+    const b1 = await booked(w, utc(-5, '09:00'), { contact: { name: 'Ann', email: 'Ann@Example.test' } });
+    const b2 = await booked(w, utc(-5, '10:00'), { provider_id: w.providerB });
+    const b3 = await booked(w, utc(-4, '09:00'), { service_id: other });
+    const b4 = await booked(w, utc(-3, '09:00'));
+    expect((await post(w.tokens.owner, `/v1/bookings/${b4.id}/cancel`)).status).toBe(200);
+    expect((await post(w.tokens.owner, `/v1/bookings/${b3.id}/complete`)).status).toBe(200);
     const ids = async (query: string) => (await get<Page>(w.tokens.owner, `/v1/bookings?${query}`)).body.data.map((b) => b.id);
     expect(await ids('')).toEqual([b1.id, b2.id, b3.id, b4.id]);
-    expect(await ids(`from=${utc(3, '10:00')}&to=${utc(5, '09:00')}`)).toEqual([b2.id, b3.id]);
+    expect(await ids(`from=${utc(-5, '10:00')}&to=${utc(-3, '09:00')}`)).toEqual([b2.id, b3.id]);
     expect(await ids(`provider=${w.providerB}`)).toEqual([b2.id]);
     expect(await ids(`location=${w.locationA}`)).toEqual([b1.id, b3.id, b4.id]);
     expect(await ids(`service=${other}`)).toEqual([b3.id]);

@@ -1,5 +1,7 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { uniq } from '../support/factories.ts';
+import { createUser, uniq } from '../support/factories.ts';
 import { useApi } from '../support/http.ts';
 import { loadSpec, matchOperation, operationsOf, responseValidator } from '../support/openapi-spec.ts';
 import { utc } from '../support/staff-world.ts';
@@ -155,7 +157,7 @@ describe('responses match the committed OpenAPI document', () => {
     await call(200, 'PATCH', '/v1/tenant', { token: t, body: { name: 'Sunrise Clinic Berlin', locale: 'de-DE', settings: { reminder_offsets_minutes: [60] } } });
     await call(422, 'PATCH', '/v1/tenant', { token: t, body: { time_zone: 'Mars/Olympus' } });
 
-    const viewer = await call(201, 'POST', '/v1/members', { token: t, body: { email: `${uniq('viewer-')}@example.test`, role: 'viewer' } });
+    const viewer = await call(201, 'POST', '/v1/members', { token: t, body: { email: (await createUser(api().db)).email, role: 'viewer' } });
     const viewerToken = (await api().tokens.signAccess({ sub: viewer.user_id as string, tenant_id: owner.tenantId })).token;
 
     await call(200, 'GET', '/v1/locations?limit=1', { token: t });
@@ -193,6 +195,14 @@ describe('responses match the committed OpenAPI document', () => {
     await call(404, 'DELETE', `/v1/services/${service.id}/resources/${room.id}`, { token: t });
     await call(204, 'DELETE', `/v1/services/${service.id}/providers/${provider.id}`, { token: t });
     await call(204, 'POST', `/v1/services/${service.id}/providers/${provider.id}`, { token: t });
+    // Scheduling rules: round-robin settings of a pool member, travel times between locations.
+    await call(200, 'PATCH', `/v1/services/${service.id}/providers/${provider.id}`, { token: t, body: { weight: 2, priority: 1 } });
+    await call(422, 'PATCH', `/v1/services/${service.id}/providers/${provider.id}`, { token: t, body: { weight: 0 } });
+    const branch = await call(201, 'POST', '/v1/locations', { token: t, body: { name: 'Branch', time_zone: 'Europe/Berlin' } });
+    const travel = await call(201, 'POST', '/v1/travel-times', { token: t, body: { location_a_id: location.id, location_b_id: branch.id, minutes: 45 } });
+    await call(200, 'GET', '/v1/travel-times', { token: t });
+    await call(200, 'PATCH', `/v1/travel-times/${travel.id}`, { token: t, body: { minutes: 30 } });
+    await call(204, 'DELETE', `/v1/travel-times/${travel.id}`, { token: t });
     const old = await call(201, 'POST', '/v1/services', { token: t, body: { slug: 'old', name: 'Old', duration_minutes: 15 } });
     await call(204, 'DELETE', `/v1/services/${old.id}`, { token: t });
     await call(204, 'DELETE', `/v1/resources/${room.id}`, { token: t });
@@ -220,7 +230,7 @@ describe('responses match the committed OpenAPI document', () => {
 
   withContract('members: add, list, get, change, remove; the last owner cannot leave', async () => {
     const { owner, t, location } = await clinic();
-    const front = await call(201, 'POST', '/v1/members', { token: t, body: { email: `${uniq('front-')}@example.test`, role: 'receptionist', location_id: location.id } });
+    const front = await call(201, 'POST', '/v1/members', { token: t, body: { email: (await createUser(api().db)).email, role: 'receptionist', location_id: location.id } });
     await call(409, 'POST', '/v1/members', { token: t, body: { email: front.email, role: 'viewer' } });
     await call(422, 'POST', '/v1/members', { token: t, body: { email: 'x@example.test', role: 'boss' } });
     const members = await call(200, 'GET', '/v1/members', { token: t });
@@ -234,6 +244,25 @@ describe('responses match the committed OpenAPI document', () => {
     await call(403, 'DELETE', `/v1/members/${me.id}`, { token: frontToken });
     await call(204, 'DELETE', `/v1/members/${front.id}`, { token: t });
     await call(200, 'GET', '/v1/members?include_deleted=true', { token: t });
+
+    // Someone without an account is invited (202); the link's token comes from the email in real life.
+    const invited = await call(202, 'POST', '/v1/members', { token: t, body: { email: `${uniq('new-')}@example.test`, role: 'viewer' } });
+    await call(200, 'GET', '/v1/invitations?limit=10', { token: t });
+    await call(200, 'GET', `/v1/invitations/${invited.id}`, { token: t });
+    await call(403, 'GET', '/v1/invitations', { token: frontToken });
+    const [link] = await api().db.query<{ token: string }>('select slotbase_private.invitation_token($1) as token', [invited.id]);
+    await call(200, 'GET', `/v1/auth/accept-invite?token=${link!.token}`);
+    await call(422, 'GET', '/v1/auth/accept-invite?token=nope');
+    await call(404, 'GET', `/v1/auth/accept-invite?token=sbinv_${'A'.repeat(43)}`);
+    await call(200, 'POST', '/v1/auth/accept-invite', { body: { token: link!.token, password: 'a fine long password', display_name: 'Vera Viewer' } });
+    await call(410, 'POST', '/v1/auth/accept-invite', { body: { token: link!.token, password: 'a fine long password' } });
+    await call(410, 'GET', `/v1/auth/accept-invite?token=${link!.token}`);
+    await call(404, 'POST', '/v1/auth/accept-invite', { body: { token: `sbinv_${'A'.repeat(43)}`, password: 'a fine long password' } });
+    await call(422, 'POST', '/v1/auth/accept-invite', { body: { token: link!.token } });
+    const revoked = await call(202, 'POST', '/v1/members', { token: t, body: { email: `${uniq('gone-')}@example.test`, role: 'viewer' } });
+    await call(204, 'DELETE', `/v1/invitations/${revoked.id}`, { token: t });
+    await call(404, 'DELETE', `/v1/invitations/${revoked.id}`, { token: t });
+    await call(404, 'GET', '/v1/invitations/00000000-0000-4000-8000-000000000000', { token: t });
   });
 
   withContract('public booking: services, locations, slots, book, view, reschedule, cancel by code', async () => {
@@ -268,6 +297,45 @@ describe('responses match the committed OpenAPI document', () => {
     await call(409, 'PATCH', `${manage}?token=${token}`, { body: { starts_at: first!.starts_at } });
   });
 
+  withContract('booking questions and device tokens: staff define questions, a guest answers them with a bound device token', async () => {
+    const { owner, t, service } = await clinic();
+    const questions = `/v1/services/${service.id}/questions`;
+    const reason = await call(201, 'POST', questions, { token: t, body: { kind: 'text', label: 'Reason for the visit', is_required: true, max_length: 200 } });
+    await call(201, 'POST', questions, { token: t, body: { kind: 'single_choice', label: 'Insurance', options: ['Public', 'Private'] } });
+    await call(422, 'POST', questions, { token: t, body: { kind: 'single_choice', label: 'No choices' } });
+    await call(404, 'POST', `/v1/services/${randomUUID()}/questions`, { token: t, body: { kind: 'checkbox', label: 'x' } });
+    await call(200, 'GET', questions, { token: t });
+    await call(200, 'PATCH', `${questions}/${reason.id}`, { token: t, body: { help_text: 'A few words' } });
+    await call(404, 'PATCH', `${questions}/${randomUUID()}`, { token: t, body: { help_text: 'x' } });
+    const base = `/v1/public/${owner.slug}`;
+    await call(200, 'GET', `${base}/services`);
+
+    // A device key as the booking page makes it, and a token bound to it.
+    const { privateKey, publicKey } = await generateKeyPair('ES256');
+    const { kty, crv, x, y } = await exportJWK(publicKey);
+    const jwk = { kty, crv, x, y };
+    const proof = (path: string, claims: Record<string, unknown> = {}) =>
+      new SignJWT({ htm: 'POST', htu: path, jti: randomUUID(), ...claims }).setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk }).setIssuedAt().sign(privateKey);
+    const issuePath = `${base}/device-tokens`;
+    await call(401, 'POST', issuePath, { body: { public_key: jwk } });
+    await call(422, 'POST', issuePath, { body: { public_key: { kty: 'RSA' } } });
+    const issued = await call(201, 'POST', issuePath, { body: { public_key: jwk }, headers: { 'x-device-proof': await proof(issuePath) } });
+    const deviceToken = issued.device_token as unknown as string;
+
+    const slots = await call(200, 'GET', `${base}/services/checkup/slots?from=${utc(5, '00:00')}&to=${utc(6, '00:00')}`);
+    const [slot] = slots.data as unknown as { starts_at: string }[];
+    const booking = { service_id: service.id, starts_at: slot!.starts_at, contact: { name: 'Ada Guest', email: 'ada@example.test' } };
+    await call(422, 'POST', `${base}/bookings`, { body: booking }); // the required answer is missing
+    const key = uniq('key-');
+    const bookingProof = await proof(`${base}/bookings`, { ath: createHash('sha256').update(deviceToken).digest('base64url'), idk: key });
+    const headers = { 'idempotency-key': key, 'x-device-token': deviceToken, 'x-device-proof': bookingProof };
+    const booked = await call(201, 'POST', `${base}/bookings`, { body: { ...booking, answers: { [reason.id]: 'Toothache' } }, headers });
+    await call(401, 'POST', `${base}/bookings`, { body: { ...booking, answers: { [reason.id]: 'Toothache' } }, headers }); // the proof was used
+    await call(200, 'GET', `/v1/bookings/${booked.id}`, { token: t });
+    await call(204, 'DELETE', `${questions}/${reason.id}`, { token: t });
+    await call(404, 'DELETE', `${questions}/${reason.id}`, { token: t });
+  });
+
   withContract('staff bookings: create, list, read, audit trail, every action', async () => {
     const { owner, t, provider, service } = await clinic();
     const book = (expected: number, startsAt: string, extra: Record<string, unknown> = {}) =>
@@ -279,7 +347,7 @@ describe('responses match the committed OpenAPI document', () => {
     await book(422, utc(3, '10:07'));
     await call(404, 'POST', '/v1/bookings', { token: t, body: { service_id: '00000000-0000-4000-8000-000000000000', starts_at: utc(3, '10:00'), contact: { name: 'X' } } });
     await call(401, 'POST', '/v1/bookings', { body: { service_id: service.id, starts_at: utc(3, '10:00'), contact: { name: 'X' } } });
-    const viewer = await call(201, 'POST', '/v1/members', { token: t, body: { email: `${uniq('viewer-')}@example.test`, role: 'viewer' } });
+    const viewer = await call(201, 'POST', '/v1/members', { token: t, body: { email: (await createUser(api().db)).email, role: 'viewer' } });
     const viewerToken = (await api().tokens.signAccess({ sub: viewer.user_id as string, tenant_id: owner.tenantId })).token;
     await call(403, 'POST', '/v1/bookings', {
       token: viewerToken, body: { service_id: service.id, starts_at: utc(3, '12:00'), contact: { name: 'X', email: 'x@example.test' } },
@@ -304,9 +372,12 @@ describe('responses match the committed OpenAPI document', () => {
     const rejected = await book(201, utc(4, '10:00'), { hold: true });
     await call(200, 'POST', `/v1/bookings/${rejected.id}/reject`, { token: t, body: { reason: 'double-booked room' } });
     await call(409, 'POST', `/v1/bookings/${rejected.id}/reject`, { token: t, body: {} });
-    await call(200, 'POST', `/v1/bookings/${b2.id}/complete`, { token: t });
-    await call(409, 'POST', `/v1/bookings/${b2.id}/complete`, { token: t });
-    const missed = await book(201, utc(4, '11:00'));
+    await call(409, 'POST', `/v1/bookings/${b2.id}/complete`, { token: t }); // booking_not_started
+    await call(409, 'POST', `/v1/bookings/${b2.id}/no-show`, { token: t });
+    const done = await book(201, utc(-1, '10:00'));
+    await call(200, 'POST', `/v1/bookings/${done.id}/complete`, { token: t });
+    await call(409, 'POST', `/v1/bookings/${done.id}/complete`, { token: t });
+    const missed = await book(201, utc(-1, '11:00'));
     await call(200, 'POST', `/v1/bookings/${missed.id}/no-show`, { token: t });
     await call(409, 'POST', `/v1/bookings/${missed.id}/no-show`, { token: t });
   });
@@ -320,6 +391,9 @@ describe('responses match the committed OpenAPI document', () => {
       token: t, body: { service_id: group.id, provider_id: provider.id, location_id: location.id, starts_at: utc(5, '18:30'), capacity: 8 },
     });
     await call(422, 'POST', '/v1/sessions', { token: t, body: { service_id: group.id } });
+    await call(201, 'POST', '/v1/sessions', {
+      token: t, body: { service_id: group.id, provider_id: provider.id, location_id: location.id, starts_at: utc(7, '18:00'), capacity: 8, force: true },
+    });
     await call(201, 'POST', '/v1/sessions/generate', { token: t, body: { service_id: group.id, from: utc(6, '08:00'), to: utc(6, '12:00') } });
     await call(404, 'POST', '/v1/sessions/generate', { token: t, body: { service_id: service.id, from: utc(6, '08:00'), to: utc(6, '12:00') } });
     await call(422, 'POST', '/v1/sessions/generate', { token: t, body: { service_id: group.id, from: utc(6, '00:00'), to: utc(200, '00:00') } });
@@ -484,6 +558,10 @@ describe('responses match the committed OpenAPI document', () => {
     await drainJobs(api().db, { env: TEST_STRIPE_ENV });
     await call(200, 'POST', '/v1/billing/portal', { token: t });
     await call(409, 'POST', '/v1/billing/checkout', { token: t, body: { plan: 'business' } });
+    // Stripe Connect: booking payments on the tenant's own account.
+    stripe.standIn().connectAccount('acct_1ContractClinic');
+    await call(200, 'PUT', '/v1/billing/stripe-account', { token: t, body: { stripe_account: 'acct_1ContractClinic' } });
+    await call(422, 'PUT', '/v1/billing/stripe-account', { token: t, body: { stripe_account: 'acct-malformed' } });
     // A paid service: the public booking is held and paid through Checkout.
     const { owner: paidOwner, service } = await clinic();
     await api().db.query(`update slotbase.services set price_cents = 4000, currency = 'EUR' where id = $1`, [service.id]);
@@ -493,9 +571,78 @@ describe('responses match the committed OpenAPI document', () => {
       expect(held.status).toBe('held');
       await call(200, 'POST', `/v1/public/bookings/${held.code}/checkout`, { headers: { 'x-manage-token': held.manage_token as string } });
       await call(404, 'POST', `/v1/public/bookings/${held.code}/checkout?token=wrong`);
+      await call(200, 'GET', `/v1/public/bookings/${held.code}/payment`, { headers: { 'x-manage-token': held.manage_token as string } });
+      await call(404, 'GET', `/v1/public/bookings/${held.code}/payment?token=wrong`);
+      await call(200, 'GET', `/v1/bookings/${held.id}/payment`, { token: paidOwner.token });
     } finally {
       await api().db.query('update slotbase_private.billing_settings set collect_booking_payments = false');
     }
+  });
+
+  withContract('recurring series: staff and public create (all or nothing, partial), read, cancel and move the rest; 409 series_conflict, 422 invalid_recurrence', async () => {
+    const { owner, t, service, provider, location } = await clinic();
+    const base = `/v1/public/${owner.slug}`;
+    const first = utc(3, '08:00');
+    const body = { service_id: service.id, starts_at: first, rrule: 'FREQ=WEEKLY;COUNT=4', provider_id: provider.id, contact: { name: 'Ada Guest', email: 'ada@example.test' } };
+    await call(201, 'POST', '/v1/bookings', { token: t, body: { service_id: service.id, starts_at: utc(17, '08:00'), provider_id: provider.id, contact: { name: 'Blocker' } } });
+    const refused = await call(409, 'POST', `${base}/booking-series`, { body });
+    expect((refused.conflicts as unknown as { code: string }[]).map((x) => x.code)).toEqual(['slot_taken']);
+    const series = await call(201, 'POST', `${base}/booking-series`, { body: { ...body, mode: 'partial' }, headers: { 'idempotency-key': uniq('series-') } });
+    expect((series.occurrences as unknown[]).length).toBe(3);
+    await call(422, 'POST', `${base}/booking-series`, { body: { ...body, rrule: 'FREQ=WEEKLY;COUNT=3;UNTIL=20991231' } });
+    await call(404, 'POST', '/v1/public/no-such-clinic/booking-series', { body });
+    const manage = `/v1/public/booking-series/${series.code}`;
+    const token = series.manage_token as string;
+    const occurrences = series.occurrences as unknown as { booking_id: string; starts_at: string }[];
+    await call(200, 'GET', `${manage}?token=${token}`);
+    await call(404, 'GET', `${manage}?token=wrong-token`);
+    await call(200, 'POST', `${manage}/reschedule?token=${token}`, { body: { from_booking_id: occurrences[1]!.booking_id, starts_at: new Date(Date.parse(occurrences[1]!.starts_at) + 3_600_000).toISOString() } });
+    await call(200, 'POST', `${manage}/cancel?token=${token}`, { body: { from_booking_id: occurrences[2]!.booking_id } });
+    const staff = await call(201, 'POST', '/v1/booking-series', { token: t, body: { ...body, starts_at: utc(4, '09:00'), location_id: location.id, rrule: 'FREQ=MONTHLY;COUNT=2' } });
+    await call(422, 'POST', '/v1/booking-series', { token: t, body: { ...body, rrule: 'FREQ=WEEKLY;COUNT=60' } });
+    await call(401, 'POST', '/v1/booking-series', { body });
+    await call(200, 'GET', `/v1/booking-series/${staff.id}`, { token: t });
+    await call(404, 'GET', `/v1/booking-series/00000000-0000-4000-8000-000000000000`, { token: t });
+    const staffOccurrences = staff.occurrences as unknown as { booking_id: string; starts_at: string }[];
+    await call(200, 'POST', `/v1/booking-series/${staff.id}/reschedule`, { token: t, body: { from_booking_id: staffOccurrences[0]!.booking_id, starts_at: new Date(Date.parse(staffOccurrences[0]!.starts_at) + 1_800_000).toISOString() } });
+    await call(200, 'POST', `/v1/booking-series/${staff.id}/cancel`, { token: t, body: {} });
+  });
+
+  withContract('waitlist: join, view, leave; staff list, add, read, move, remove; an offer is read, accepted or declined', async () => {
+    const { owner, t, service, provider } = await clinic();
+    const base = `/v1/public/${owner.slug}`;
+    const window = { window_from: utc(2, '00:00'), window_to: utc(5, '00:00') };
+    const joined = await call(201, 'POST', `${base}/waitlist`, { body: { service_id: service.id, provider_id: provider.id, ...window, contact: { name: 'Wanda Wait', email: 'wanda@example.test' } }, headers: { 'idempotency-key': uniq('wl-') } });
+    await call(422, 'POST', `${base}/waitlist`, { body: { service_id: service.id, window_from: window.window_to, window_to: window.window_from, contact: { name: 'X', email: 'x@example.test' } } });
+    const entryToken = joined.manage_token as string;
+    await call(200, 'GET', `/v1/public/waitlist/${joined.id}?token=${entryToken}`);
+    await call(404, 'GET', `/v1/public/waitlist/${joined.id}?token=wrong`);
+    const staffEntry = await call(201, 'POST', '/v1/waitlist', { token: t, body: { service_id: service.id, ...window, contact: { name: 'Walter Wait', email: 'walter@example.test' } } });
+    await call(200, 'GET', '/v1/waitlist', { token: t });
+    await call(401, 'GET', '/v1/waitlist');
+    await call(200, 'GET', `/v1/waitlist/${staffEntry.id}`, { token: t });
+    await call(200, 'POST', `/v1/waitlist/${staffEntry.id}/move`, { token: t, body: { position: 1 } });
+    await call(422, 'POST', `/v1/waitlist/${staffEntry.id}/move`, { token: t, body: { position: 0 } });
+    // A freed time is offered to the front entry (Walter, moved there), who declines; then Wanda accepts it.
+    const booked = await call(201, 'POST', '/v1/bookings', { token: t, body: { service_id: service.id, starts_at: utc(3, '10:00'), provider_id: provider.id, contact: { name: 'Cancel Me' } } });
+    await call(200, 'POST', `/v1/bookings/${booked.id}/cancel`, { token: t, body: {} });
+    await drainJobs(api().db);
+    const offerToken = async (entryId: string) => {
+      const [row] = await api().db.query<{ id: string; token: string }>(
+        `select o.id, c.token from slotbase.waitlist_offers as o, slotbase_private.waitlist_offer_context(o.tenant_id, o.id) as c where o.entry_id = $1 and o.status = 'open'`, [entryId]);
+      return row!;
+    };
+    const walter = await offerToken(staffEntry.id);
+    await call(200, 'GET', `/v1/public/waitlist-offers/${walter.id}?token=${walter.token}`);
+    await call(200, 'POST', `/v1/public/waitlist-offers/${walter.id}/decline?token=${walter.token}`);
+    await call(409, 'POST', `/v1/public/waitlist-offers/${walter.id}/accept?token=${walter.token}`);
+    await drainJobs(api().db);
+    const wanda = await offerToken(joined.id);
+    await call(404, 'POST', `/v1/public/waitlist-offers/${wanda.id}/accept?token=wrong`);
+    await call(200, 'POST', `/v1/public/waitlist-offers/${wanda.id}/accept?token=${wanda.token}`);
+    await call(200, 'DELETE', `/v1/waitlist/${staffEntry.id}`, { token: t });
+    const other = await call(201, 'POST', `${base}/waitlist`, { body: { service_id: service.id, ...window, contact: { name: 'Leaving', phone: '+49 30 1234567' } } });
+    await call(200, 'DELETE', `/v1/public/waitlist/${other.id}?token=${other.manage_token as string}`);
   });
 
   it('every operation of the spec was exercised with a success status (coverage report)', () => {

@@ -28,6 +28,7 @@ const spec: OpenApiDoc = loadSpec();
 /** Public operations that legitimately write into the tenant named in their path, for anyone: not probed. */
 const BY_DESIGN_OPEN: Record<string, string> = {
   'POST /v1/public/{tenant}/customers/signup': 'anyone may register as a customer of any business',
+  'POST /v1/public/{tenant}/waitlist': 'anyone may join a business\'s public waitlist (like booking it), with the ids of its public catalog',
   'POST /v1/public/{tenant}/customers/login': 'a customer signs in on the business page (no tenant data is written)',
   'GET /v1/public/{tenant}/events': 'a never-ending public SSE stream of availability changes (covered by live-availability tests)',
   'GET /v1/feeds/{token}.ics': 'a capability URL: only its secret token (never an id) names the feed; wrong tokens are probed by calendars tests',
@@ -62,11 +63,16 @@ describe('cross-tenant probe: tenant B\'s owner, API key and customer against ev
   beforeAll(async () => {
     a = await populateTenant(api());
     b = await populateTenant(api());
-    const publicCollections = ['locations', 'providers', 'services', 'resources'];
+    // The public catalog: a.ids.questions asks on a.ids.services, a public service, so the booking
+    // page lists it (GET /v1/public/{tenant}/services renders the form). A hidden service and its
+    // question stay private.
+    const publicCollections = ['locations', 'providers', 'services', 'resources', 'questions'];
     privateIdsOfA = [
       ...Object.entries(a.ids).filter(([c]) => !publicCollections.includes(c)).map(([, id]) => id),
       ...Object.values(a.bookings).flatMap((x) => [x.id, x.manageToken]),
       a.feedToken,
+      a.hidden.serviceId,
+      a.hidden.questionId,
     ];
   }, 120_000);
 

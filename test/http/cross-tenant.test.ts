@@ -112,7 +112,26 @@ async function populateTenant(api: TestApi): Promise<PopulatedTenant> {
   const webhookEndpoint = await create('/v1/webhook-endpoints', { url: 'https://hooks.example.test/in' });
   const webhookDelivery = (await api.json<{ id: string }>('POST', `/v1/webhook-endpoints/${webhookEndpoint}/test`, { token })).body.id;
   const notificationOptOut = await create('/v1/notification-opt-outs', { channel: 'email', address: `${tenant.slug}-quiet@example.test` });
+  // A pending invitation (someone without an account, added as a member): found through GET /v1/invitations.
+  const invited = await api.json('POST', '/v1/members', { token, body: { email: `${tenant.slug}-invited@example.test`, role: 'viewer' } });
+  expect(invited.status, JSON.stringify(invited.body)).toBe(202);
+  // A booking question: only reachable under its service (/v1/services/{id}/questions/{question_id}).
+  const question = await create(`/v1/services/${service.id}/questions`, { kind: 'text', label: 'Probe question' });
+  // A second location and the travel time between the two (a pair of distinct locations: the spec's sample body cannot make one).
+  const location2 = await createLocation(db, tenant.id, { timeZone: 'Europe/Berlin' });
+  const travelTime = await create('/v1/travel-times', { location_a_id: location.id, location_b_id: location2.id, minutes: 30 });
   expect(rules.status).toBe(200);
+  // A recurring series, a waitlist entry and an offer to it (the offer job's SQL, run as the worker would).
+  const series = await create('/v1/booking-series', {
+    service_id: service.id, provider_id: provider.id, starts_at: utc(6, '09:00'), rrule: 'FREQ=WEEKLY;COUNT=2', contact: { name: 'Series Guest', email: 'series@example.test' },
+  });
+  const waitlistEntry = await create('/v1/waitlist', {
+    service_id: service.id, provider_id: provider.id, window_from: utc(3, '00:00'), window_to: utc(4, '00:00'), contact: { name: 'Wait Guest', email: 'wait@example.test' },
+  });
+  const [offer] = await api.db.query<{ id: string }>('select slotbase_private.offer_waitlist_slot($1, $2, $3, $4, $5) as id', [
+    tenant.id, service.id, provider.id, location.id, utc(3, '20:00'),
+  ]);
+  expect(offer?.id).toBeTruthy();
   // With customer accounts in the spec: a registered customer who booked while signed in.
   const ids: Record<string, string> = {};
   if (spec.paths['/v1/public/{tenant}/customers/signup']) {
@@ -150,6 +169,11 @@ async function populateTenant(api: TestApi): Promise<PopulatedTenant> {
       'webhook-endpoints': webhookEndpoint,
       'webhook-deliveries': webhookDelivery,
       'notification-opt-outs': notificationOptOut,
+      'booking-series': series,
+      waitlist: waitlistEntry,
+      'waitlist-offers': offer!.id,
+      questions: question,
+      'travel-times': travelTime,
     },
   };
 }

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { addDailyRules, createLocation, createProvider, createService, createTenant, linkProvider, uniq } from '../support/factories.ts';
 import { TEST_JWT_SECRET, TEST_SUPABASE_JWT_SECRET, useApi } from '../support/http.ts';
+import { useSupabaseAuthStandIn } from '../support/supabase-auth-stand-in.ts';
 
 /**
  * The Supabase Edge Function (supabase/functions/api/index.ts) run by a real Deno (the `deno`
@@ -51,6 +52,7 @@ interface Res<T = Record<string, unknown>> {
 }
 
 describe('the Supabase Edge Function under Deno', () => {
+  const auth = useSupabaseAuthStandIn();
   const api = useApi();
   let child: ChildProcess | undefined;
   let output = '';
@@ -73,7 +75,7 @@ describe('the Supabase Edge Function under Deno', () => {
       deno,
       [
         'run', ...config, '--cached-only',
-        `--allow-net=127.0.0.1:${port},${db.hostname}:${db.port || 5432}`, '--allow-env', '--allow-read', '--allow-sys',
+        `--allow-net=127.0.0.1:${port},${db.hostname}:${db.port || 5432},${new URL(auth().url).host}`, '--allow-env', '--allow-read', '--allow-sys',
         join(FUNCTION_DIR, 'index.ts'),
       ],
       {
@@ -82,7 +84,11 @@ describe('the Supabase Edge Function under Deno', () => {
         env: denoEnv({
           API_DATABASE_URL: db.toString(),
           SLOTBASE_JWT_SECRET: TEST_JWT_SECRET,
-          SUPABASE_JWT_SECRET: TEST_SUPABASE_JWT_SECRET,
+          // What Supabase gives every function (here: the local Auth stand-in's), plus the legacy secret.
+          SUPABASE_URL: auth().url,
+          SUPABASE_ANON_KEY: auth().project().anonKey,
+          SUPABASE_JWKS: JSON.stringify(auth().jwks()),
+          SLOTBASE_SUPABASE_JWT_SECRET: TEST_SUPABASE_JWT_SECRET,
           HOST: '127.0.0.1',
           PORT: String(port),
           LOG_LEVEL: 'warn',
@@ -199,6 +205,29 @@ describe('the Supabase Edge Function under Deno', () => {
     expect(badCursor.status).toBe(422);
   });
 
+  it('takes the project\'s Auth tokens as staff: SUPABASE_JWKS verifies ES256 ones, the legacy secret HS256 ones, and a new user is linked through SUPABASE_URL', async () => {
+    const owner = await edge<{ access_token: string; tenant: { id: string } }>('POST', '/v1/signup', { body: signupBody() });
+    const email = `${uniq('edge-staff-')}@example.test`;
+    expect([201, 202]).toContain((await edge('POST', '/v1/members', { token: owner.body.access_token, body: { email, role: 'receptionist' } })).status);
+    const user = auth().addUser({ email });
+    const es256 = await auth().accessToken(user, { alg: 'ES256' });
+    const tenant = await edge('GET', '/v1/tenant', { token: es256 });
+    expect(tenant).toMatchObject({ status: 200, body: { id: owner.body.tenant.id } });
+    expect(auth().requests.some((r) => r.path === '/auth/v1/user' && r.authorization === `Bearer ${es256}`)).toBe(true);
+    expect((await edge('GET', '/v1/bookings', { token: await auth().accessToken(user) })).status).toBe(200);
+    const forged = await edge('GET', '/v1/bookings', { token: await auth().accessToken(user, { secret: 'another-supabase-projects-jwt-secret-0123456789' }) });
+    expect(forged.body).toMatchObject({ status: 401, code: 'invalid_token' });
+  });
+
+  it('serves /docs under the prefix loading the document next to it, not the site root\'s', async () => {
+    const docs = await fetch(`${base}/docs`);
+    expect(docs.status).toBe(200);
+    const html = await docs.text();
+    expect(html).toMatch(/"url":\s*"openapi\.json"/);
+    const document = await edge<{ openapi: string }>('GET', '/openapi.json');
+    expect(document).toMatchObject({ status: 200, body: { openapi: '3.1.0' } });
+  });
+
   it('serves public slots and takes a public booking exactly as the Node app does', async () => {
     const db = api().db;
     const tenant = await createTenant(db, { timeZone: 'Europe/Berlin' });
@@ -212,7 +241,8 @@ describe('the Supabase Edge Function under Deno', () => {
     const to = new Date(Date.parse(from) + 86_400_000).toISOString();
 
     const slotsPath = `/v1/public/${tenant.slug}/services/${service.slug}/slots?from=${from}&to=${to}&timezone=America/New_York`;
-    const slots = await edge<{ data: { starts_at: string; local_starts_at: string }[] }>('GET', slotsPath);
+    // A browser on another site sends its Origin; the public API answers it with CORS as Node does.
+    const slots = await edge<{ data: { starts_at: string; local_starts_at: string }[] }>('GET', slotsPath, { headers: { origin: 'https://clinic.example' } });
     expect(slots.status).toBe(200);
     expect(slots.body.data).toHaveLength(6);
     expect(slots.body).toEqual((await api().json('GET', slotsPath)).body);

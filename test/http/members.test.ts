@@ -59,12 +59,20 @@ describe('members API', () => {
     [a, b] = await Promise.all([signup(), signup()]);
   });
 
-  it('an owner adds a new person by email: an account is created and they are listed', async () => {
-    const email = `${uniq('new-')}@example.test`;
+  it('an owner adds a person with an account by email: they are a member at once and listed', async () => {
+    const { email } = await createUser(api().db);
     const added = await call('POST', '/v1/members', a.token, { email, role: 'receptionist' });
     expect(added).toMatchObject({ status: 201, body: { email, role: 'receptionist', location_id: null, deleted_at: null } });
     expect(await listIds(a.token)).toContain(added.body.id);
     expect((await call('GET', `/v1/members/${added.body.id}`, a.token)).body).toEqual(added.body);
+  });
+
+  it('an email without an account is invited (202), creates no account, and is not listed as a member', async () => {
+    const email = `${uniq('new-')}@example.test`;
+    const invited = await call<{ id: string; email: string; status: string }>('POST', '/v1/members', a.token, { email, role: 'receptionist' });
+    expect(invited).toMatchObject({ status: 202, body: { email, status: 'pending' } });
+    expect(await listIds(a.token)).not.toContain(invited.body.id);
+    expect((await call<Problem>('POST', '/v1/auth/login', undefined, { email, password: 'anything at all' })).body.code).toBe('invalid_credentials');
   });
 
   it('adding an existing user by email, in any case, reuses their account', async () => {
@@ -74,7 +82,7 @@ describe('members API', () => {
   });
 
   it('adding someone who already is a member is 409 already_exists', async () => {
-    const email = `${uniq('twice-')}@example.test`;
+    const { email } = await createUser(api().db);
     expect((await call('POST', '/v1/members', a.token, { email, role: 'viewer' })).status).toBe(201);
     expect((await call<Problem>('POST', '/v1/members', a.token, { email, role: 'admin' })).body.code).toBe('already_exists');
   });
@@ -85,8 +93,8 @@ describe('members API', () => {
     const email = `${uniq('boss-')}@example.test`;
     expect((await call<Problem>('POST', '/v1/members', admin.token, { email, role: 'owner' })).body.code).toBe('forbidden');
     expect((await call<Problem>('POST', '/v1/members', viewer.token, { email, role: 'viewer' })).status).toBe(403);
-    expect((await call('POST', '/v1/members', admin.token, { email, role: 'receptionist' })).status).toBe(201);
-    expect((await call('POST', '/v1/members', a.token, { email: `${uniq('co-')}@example.test`, role: 'owner' })).status).toBe(201);
+    expect((await call('POST', '/v1/members', admin.token, { email, role: 'receptionist' })).status).toBe(202);
+    expect((await call('POST', '/v1/members', a.token, { email: (await createUser(api().db)).email, role: 'owner' })).status).toBe(201);
   });
 
   it('a location-scoped admin adds members only into their own location', async () => {
@@ -95,7 +103,7 @@ describe('members API', () => {
     const admin = await member(a.tenantId, 'admin', north.id);
     const add = (location_id: string | null) =>
       call<Problem>('POST', '/v1/members', admin.token, { email: `${uniq('r-')}@example.test`, role: 'receptionist', location_id });
-    expect((await add(north.id)).status).toBe(201);
+    expect((await add(north.id)).status).toBe(202);
     expect((await add(south.id)).status).toBe(403);
     expect((await add(null)).status).toBe(403);
   });
@@ -157,7 +165,7 @@ describe('members API', () => {
     const mine = await ownerMembership(owner);
     expect((await call<Problem>('PATCH', `/v1/members/${mine}`, owner.token, { role: 'admin' })).body.code).toBe('last_owner');
     expect((await call<Problem>('DELETE', `/v1/members/${mine}`, owner.token)).body).toMatchObject({ code: 'last_owner' });
-    const second = await call('POST', '/v1/members', owner.token, { email: `${uniq('co-')}@example.test`, role: 'owner' });
+    const second = await call('POST', '/v1/members', owner.token, { email: (await createUser(api().db)).email, role: 'owner' });
     expect((await api().request('DELETE', `/v1/members/${second.body.id}`, { token: owner.token })).status).toBe(204);
     expect((await call<Problem>('DELETE', `/v1/members/${second.body.id}`, owner.token)).status).toBe(404);
     expect(await listIds(owner.token)).toEqual([mine]);
@@ -183,7 +191,7 @@ describe('members API', () => {
 
   it('pagination walks every member exactly once', async () => {
     const owner = await signup();
-    for (let i = 0; i < 4; i++) await call('POST', '/v1/members', owner.token, { email: `${uniq('p-')}@example.test`, role: 'viewer' });
+    for (let i = 0; i < 4; i++) await call('POST', '/v1/members', owner.token, { email: (await createUser(api().db)).email, role: 'viewer' });
     const seen: string[] = [];
     let cursor: string | null = null;
     do {

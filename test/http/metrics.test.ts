@@ -21,7 +21,11 @@ describe('GET /metrics (Prometheus)', () => {
     expect(text).toContain('route="/v1/bookings/:id",status="401"');
     expect(text).toContain('route="unmatched",status="404"');
     expect(text).not.toContain(id);
-    expect(text).toMatch(/slotbase_http_request_duration_seconds_bucket\{le="0\.005",method="GET",route="\/health"\} \d/);
+    expect(text).toMatch(/slotbase_http_request_duration_seconds_bucket\{le="0\.005",method="GET",route="\/health",status="200"\} \d/);
+    expect(text).toMatch(/slotbase_http_request_duration_seconds_count\{method="GET",route="\/v1\/bookings\/:id",status="401"\} 1/);
+    expect(text).toContain('slotbase_bookings_created_total{source="public"} 0');
+    expect(text).toContain('slotbase_bookings_cancelled_total{source="staff"} 0');
+    expect(text).toContain('slotbase_http_requests_in_flight 1');
   });
 });
 

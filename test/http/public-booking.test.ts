@@ -44,11 +44,12 @@ describe('public booking flow over HTTP', () => {
   }
 
   it('lists public services and locations of a business, and 404s for an unknown one', async () => {
-    const services = await api().json<{ data: { id: string }[] }>('GET', `/v1/public/${slug}/services`);
+    const services = await api().json<{ data: { id: string }[] }>('GET', `/v1/public/${slug}/services`, { headers: { origin: 'https://any-site.example' } });
     expect(services.body.data.map((s) => s.id)).toEqual([serviceId]);
     expect((await api().json<{ data: unknown[] }>('GET', `/v1/public/${slug}/locations`)).body.data).toHaveLength(1);
     expect((await api().json('GET', '/v1/public/no-such-business/services')).status).toBe(404);
-    expect(services.headers.get('access-control-allow-origin')).toBe('*'); // booking pages may live on any site
+    // No embed_origins set: booking pages may live on any site (test/http/cors.test.ts has the rest).
+    expect(services.headers.get('access-control-allow-origin')).toBe('*');
   });
 
   it('shows slots in the booker\'s time zone: local times change, instants do not', async () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ANON } from '#src/db/session.ts';
 import type { AppEnv } from '#src/http/env.ts';
 import { problemResponse, toProblem } from '#src/http/problem.ts';
-import { rateLimit, type RateLimitOptions } from '#src/http/rate-limit.ts';
+import { memoryRateLimitStore, rateLimit, strictClassOf, type RateLimitOptions, type RateLimitStore } from '#src/http/rate-limit.ts';
 import { uniq } from '../support/factories.ts';
 import { useApi } from '../support/http.ts';
 
@@ -13,10 +13,16 @@ const advance = (seconds: number) => {
   now += seconds * 1000;
 };
 
-/** 3 requests a minute per address (one every 20 s), 5 a minute per user or key (one every 12 s). */
+/**
+ * 3 requests a minute per address (one every 20 s), 5 a minute per user or key (one every 12 s);
+ * the stricter classes: 2 bookings, 4 credential calls (sign-ups and logins), 1 device token a minute.
+ */
 const LIMITS: RateLimitOptions = {
   public: { limit: 3, windowSeconds: 60 },
   authenticated: { limit: 5, windowSeconds: 60 },
+  booking: { limit: 2, windowSeconds: 60 },
+  auth: { limit: 4, windowSeconds: 60 },
+  deviceToken: { limit: 1, windowSeconds: 60 },
   now: () => now,
   trustProxy: true,
 };
@@ -28,8 +34,15 @@ interface Problem {
 /** A fresh client address per test, so no bucket is shared between tests. */
 const newIp = () => `198.51.100.${Math.floor(Math.random() * 250) + 1}-${uniq()}`;
 
-describe('rate limits', () => {
-  const api = useApi({ rateLimit: LIMITS });
+/** The same rules with the buckets in PostgreSQL (the default: createApp's pool) and in memory. */
+const STORES: [string, () => RateLimitStore | undefined][] = [
+  ['PostgreSQL store (the default)', () => undefined],
+  ['memory store', () => memoryRateLimitStore()],
+];
+
+describe.each(STORES)('rate limits, %s', (_name, storeOf) => {
+  const store = storeOf();
+  const api = useApi({ rateLimit: store ? { ...LIMITS, store } : LIMITS });
 
   const anon = (ip: string, path = '/v1/public/no-such-tenant/services') =>
     api().json<Problem>('GET', path, { headers: { 'x-forwarded-for': `${ip}, 10.0.0.1` } });
@@ -131,12 +144,124 @@ describe('rate limits', () => {
     expect((await anon(ip)).status).toBe(404);
   });
 
+  it('creating a public booking spends the stricter booking budget of the address, apart from its public budget', async () => {
+    const ip = newIp();
+    const book = () =>
+      api().json<Problem>('POST', '/v1/public/no-such-tenant/bookings', {
+        headers: { 'x-forwarded-for': ip },
+        body: { service_id: '00000000-0000-4000-8000-000000000000', starts_at: '2027-01-02T10:00:00Z', contact: { name: 'Ada', email: 'ada@example.test' } },
+      });
+    const first = await book();
+    expect(first.status).toBe(404);
+    expect(first.headers.get('ratelimit-policy')).toBe('2;w=60');
+    expect((await book()).status).toBe(404);
+    const limited = await book();
+    expect(limited).toMatchObject({ status: 429, body: { code: 'rate_limited' } });
+    expect(limited.headers.get('retry-after')).toBe('30');
+    expect(limited.headers.get('ratelimit-limit')).toBe('2');
+    // Reading the catalog from the same address is still within its public budget.
+    expect((await anon(ip)).headers.get('ratelimit-remaining')).toBe('2');
+  });
+
+  it('sign-ups and logins spend the stricter credential budget of the address', async () => {
+    const ip = newIp();
+    const login = () =>
+      api().json<Problem>('POST', '/v1/auth/login', { headers: { 'x-forwarded-for': ip }, body: { email: `${uniq('nobody-')}@example.test`, password: 'wrong password' } });
+    const codes = [];
+    for (let i = 0; i < 5; i++) codes.push((await login()).body.code);
+    expect(codes).toEqual(['invalid_credentials', 'invalid_credentials', 'invalid_credentials', 'invalid_credentials', 'rate_limited']);
+    // Sign-up shares that budget: the address is out of it.
+    const signup = await api().json<Problem>('POST', '/v1/signup', {
+      headers: { 'x-forwarded-for': ip },
+      body: { email: `${uniq('o-')}@example.test`, password: 'correct horse battery staple', tenant: { slug: uniq('c-'), name: 'C', time_zone: 'Europe/Berlin' } },
+    });
+    expect(signup).toMatchObject({ status: 429, body: { code: 'rate_limited' } });
+    expect((await anon(ip)).status).toBe(404);
+  });
+
+  it('device-token issuance spends its own budget of one a minute per address', async () => {
+    const ip = newIp();
+    const issue = () => api().json<Problem>('POST', '/v1/public/no-such-tenant/device-tokens', { headers: { 'x-forwarded-for': ip }, body: {} });
+    expect((await issue()).status).not.toBe(429);
+    const limited = await issue();
+    expect(limited).toMatchObject({ status: 429, body: { code: 'rate_limited' } });
+    expect(limited.headers.get('retry-after')).toBe('60');
+  });
+
+  it('a signed-in user creating public bookings spends a booking budget of their own, apart from their user budget', async () => {
+    const token = await owner();
+    const book = () =>
+      api().json<Problem>('POST', '/v1/public/no-such-tenant/bookings', {
+        token,
+        headers: { 'x-forwarded-for': newIp() },
+        body: { service_id: '00000000-0000-4000-8000-000000000000', starts_at: '2027-01-02T10:00:00Z', contact: { name: 'Ada', email: 'ada@example.test' } },
+      });
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await book()).status);
+    expect(statuses.slice(2)).toEqual([429]);
+    expect(statuses.slice(0, 2)).not.toContain(429);
+    // Their general budget (5) is untouched by the booking attempts.
+    const me = await api().json('GET', '/v1/tenant', { token });
+    expect([me.headers.get('ratelimit-limit'), me.headers.get('ratelimit-remaining')]).toEqual(['5', '4']);
+  });
+
   it('liveness and readiness probes are never limited', async () => {
     for (let i = 0; i < 5; i++) {
       const res = await api().request('GET', '/health');
       expect(res.status).toBe(200);
       expect(res.headers.get('ratelimit-limit')).toBeNull();
     }
+  });
+});
+
+describe('classes', () => {
+  it('booking creation, series and waitlist joins on /v1/public are the booking class; reads are not', () => {
+    expect(strictClassOf('POST', '/v1/public/acme/bookings')).toBe('booking');
+    expect(strictClassOf('POST', '/v1/public/acme/series')).toBe('booking');
+    expect(strictClassOf('POST', '/v1/public/acme/booking-series')).toBe('booking');
+    expect(strictClassOf('POST', '/v1/public/acme/waitlist')).toBe('booking');
+    expect(strictClassOf('POST', '/v1/public/acme/waitlist-entries')).toBe('booking');
+    expect(strictClassOf('POST', '/v1/public/waitlist-offers/0b7c4a52-2f0e-4c55-9d7e-3f1f3f6f2b10/accept')).toBe('booking');
+    expect(strictClassOf('POST', '/v1/public/waitlist-offers/0b7c4a52-2f0e-4c55-9d7e-3f1f3f6f2b10/decline')).toBeUndefined();
+    expect(strictClassOf('GET', '/v1/public/acme/services')).toBeUndefined();
+    expect(strictClassOf('PATCH', '/v1/public/bookings/BK-7F3K9Q')).toBeUndefined();
+    expect(strictClassOf('POST', '/v1/bookings')).toBeUndefined();
+  });
+
+  it('sign-up, logins, refresh, password and invitation endpoints are the credential class', () => {
+    for (const path of ['/v1/signup', '/v1/auth/login', '/v1/auth/refresh', '/v1/public/acme/customers/login', '/v1/public/acme/customers/signup', '/v1/me/password', '/v1/auth/password-reset', '/v1/auth/accept-invite']) {
+      expect(strictClassOf('POST', path), path).toBe('auth');
+    }
+    expect(strictClassOf('GET', '/v1/auth/login')).toBeUndefined();
+    // Staff managing invitations is not a credential call.
+    expect(strictClassOf('POST', '/v1/invitations')).toBeUndefined();
+  });
+
+  it('device-token issuance is its own class', () => {
+    expect(strictClassOf('POST', '/v1/public/acme/device-tokens')).toBe('device_token');
+  });
+});
+
+describe('when the store fails', () => {
+  it('requests go through without rate-limit headers (fails open) and the failure is not an error', async () => {
+    const app = new Hono<AppEnv>();
+    app.use(async (c, next) => {
+      c.set('caller', ANON);
+      await next();
+    });
+    const broken: RateLimitStore = { take: () => Promise.reject(Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' })) };
+    const warnings: unknown[] = [];
+    const logger = { warn: (o: unknown) => warnings.push(o) } as never;
+    app.use(rateLimit({ public: { limit: 1, windowSeconds: 60 }, store: broken, logger, clientAddress: () => '192.0.2.1' }));
+    app.get('/', (c) => c.text('ok'));
+    app.onError((error, c) => problemResponse(c, toProblem(error)));
+    for (let i = 0; i < 3; i++) {
+      const res = await app.request('/');
+      expect(res.status).toBe(200);
+      expect(res.headers.get('ratelimit-limit')).toBeNull();
+    }
+    // Logged once, not per request.
+    expect(warnings).toHaveLength(1);
   });
 });
 

@@ -242,6 +242,42 @@ describe('log retention (prune_logs)', () => {
     await expect(db().query(`select * from slotbase_private.prune_logs(interval '1 hour')`)).rejects.toMatchObject({ code: 'SBVAL' });
   });
 
+  it('the daily job also deletes expired device-token proofs and expired device tokens, at most p_limit of each per call', async () => {
+    const c = await createClinic(db());
+    const key = (n: number) => `k${String(n).padStart(42, '0')}`;
+    const hash = (n: number) => String(n).padStart(64, '0');
+    // Setup as the table owner (these tables are private: no caller role can read or write them).
+    const token = (n: number, expiresIn: string) =>
+      db().query(
+        `insert into slotbase_private.device_tokens (tenant_id, token_hash, key_thumbprint, public_key, issued_at, expires_at)
+         values ($1, $2, $3, '{"kty":"EC"}', now() - interval '400 days', now() + $4::interval)`,
+        [c.tenantId, hash(n), key(n), expiresIn],
+      );
+    const proof = (n: number, expiresIn: string) =>
+      db().query(`insert into slotbase_private.device_proofs (tenant_id, key_thumbprint, jti, expires_at) values ($1, $2, $3, now() + $4::interval)`, [
+        c.tenantId, key(1), `jti-${String(n).padStart(16, '0')}`, expiresIn,
+      ]);
+    await token(1, '-1 second');
+    await token(2, '-30 days');
+    await token(3, '1 day');
+    await proof(1, '-1 minute');
+    await proof(2, '-1 day');
+    await proof(3, '5 minutes');
+    const left = async () => ({
+      tokens: (await db().query<{ h: string }>('select token_hash as h from slotbase_private.device_tokens where tenant_id = $1 order by 1', [c.tenantId])).map((r) => r.h),
+      proofs: (await db().query<{ j: string }>('select jti as j from slotbase_private.device_proofs where tenant_id = $1 order by 1', [c.tenantId])).map((r) => r.j),
+    });
+
+    // One call with p_limit 1 deletes one expired row of each (the oldest); the logs' counts are unchanged in shape.
+    await db().query(`select * from slotbase_private.prune_logs(interval '3650 days', 1)`);
+    expect(await left()).toEqual({ tokens: [hash(1), hash(3)], proofs: [`jti-${String(1).padStart(16, '0')}`, `jti-${String(3).padStart(16, '0')}`] });
+
+    await db().query(`select graphile_worker.add_job('prune_logs', '{}'::json)`);
+    await drainJobs(db(), { env: { LOG_RETENTION_DAYS: '30' } });
+    expect(await jobsOf(db(), 'prune_logs')).toEqual([]);
+    expect(await left()).toEqual({ tokens: [hash(3)], proofs: [`jti-${String(3).padStart(16, '0')}`] });
+  });
+
   it('callers cannot run prune_logs', async () => {
     const c = await createClinic(db());
     await expect(db().queryAs(c.owner, `select * from slotbase_private.prune_logs(interval '30 days')`)).rejects.toMatchObject({ code: '42501' });

@@ -82,8 +82,8 @@ describe('webhook events for every booking lifecycle change', () => {
 
   it('after the appointment: completing sends booking.completed, marking a no-show booking.no_show', async () => {
     const w = await createStaffWorld(api());
-    const done = await book(w, w.serviceId, utc(3, '13:00'));
-    const missed = await book(w, w.serviceId, utc(3, '14:00'));
+    const done = await book(w, w.serviceId, utc(-1, '13:00'));
+    const missed = await book(w, w.serviceId, utc(-1, '14:00'));
     const r = await listening(w); // subscribed after the bookings were made: no created/confirmed events
     expect((await call('POST', `/v1/bookings/${done.id}/complete`, w.tokens.owner)).status).toBe(200);
     expect((await call('POST', `/v1/bookings/${missed.id}/no-show`, w.tokens.owner)).status).toBe(200);

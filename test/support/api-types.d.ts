@@ -28,7 +28,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the database answers */
+        /**
+         * Readiness: the database answers, every migration is applied, the in-process worker is up
+         * @description A 503 problem names what is not ready: `database_unavailable`, `migrations_pending` (the files are listed in `errors`), `worker_unavailable` (only when the worker runs in the API process) or `shutting_down`; with several, the code is `not_ready` and `errors` has one entry per check.
+         */
         get: operations["getReady"];
         put?: never;
         post?: never;
@@ -281,6 +284,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/public/{tenant}/device-tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Get a device token bound to a key the client generated (anti-scalping)
+         * @description Send the public JWK of a P-256 key pair the client generated and keeps (e.g. WebCrypto, non-extractable private key), with `X-Device-Proof` signed by it (`htm` POST, `htu` this path). The token is bound to that key: every booking that uses it must carry a fresh proof by the same key. Services in `strict` anti-scalping mode accept only such tokens.
+         */
+        post: operations["issueDeviceToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/public/bookings/{code}": {
         parameters: {
             query?: never;
@@ -497,7 +520,7 @@ export interface paths {
         put?: never;
         /**
          * Schedule a session of a group service (owners, admins)
-         * @description The session takes its provider's time like a booking: 409 `slot_taken` when the provider is busy then.
+         * @description The session takes its provider's time like a booking: 409 `slot_taken` when the provider is busy then. It must lie inside the provider's working time at the location (weekly hours, date overrides, minus time off): 422 `outside_availability` otherwise, unless `force: true`.
          */
         post: operations["createSession"];
         delete?: never;
@@ -738,7 +761,8 @@ export interface paths {
         delete: operations["unlinkServiceProvider"];
         options?: never;
         head?: never;
-        patch?: never;
+        /** Set a provider's round-robin weight or priority for a service */
+        patch: operations["updateServiceProvider"];
         trace?: never;
     };
     "/v1/services/{id}/resources/{resource_id}": {
@@ -757,6 +781,78 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/v1/travel-times": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Travel times between the tenant's locations */
+        get: operations["listTravelTimes"];
+        put?: never;
+        /** Set the minutes a provider needs between bookings at two locations (tenant-wide owners and admins) */
+        post: operations["createTravelTime"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/travel-times/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a travel time (bookings at the two locations then need no gap) */
+        delete: operations["deleteTravelTime"];
+        options?: never;
+        head?: never;
+        /** Change a travel time */
+        patch: operations["updateTravelTime"];
+        trace?: never;
+    };
+    "/v1/services/{id}/questions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The questions a service asks its bookers, in order */
+        get: operations["listServiceQuestions"];
+        put?: never;
+        /** Add a question to a service (tenant-wide owners and admins) */
+        post: operations["createServiceQuestion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/services/{id}/questions/{question_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a question (bookings keep their answers) */
+        delete: operations["deleteServiceQuestion"];
+        options?: never;
+        head?: never;
+        /** Change a question (bookings keep the answers they were made with) */
+        patch: operations["updateServiceQuestion"];
         trace?: never;
     };
     "/v1/providers/{id}/availability-rules": {
@@ -876,8 +972,8 @@ export interface paths {
         get: operations["listMembers"];
         put?: never;
         /**
-         * Add a person by email (an account is created for a new email)
-         * @description Owners and admins add members; only owners add owners; a location-scoped admin adds members only to their location.
+         * Add a person by email: a member at once when they have an account, otherwise invited by email
+         * @description Owners and admins add members; only owners add owners; a location-scoped admin adds members only to their location. An email with a Slotbase account becomes a member at once (201). An email without one gets an invitation (202): a link, valid 7 days, to set a password and join (`POST /v1/auth/accept-invite`); adding the email again replaces its open invitation.
          */
         post: operations["addMember"];
         delete?: never;
@@ -909,6 +1005,65 @@ export interface paths {
          * @description A tenant always keeps an active owner: demoting the last one is 409 `last_owner`.
          */
         patch: operations["updateMember"];
+        trace?: never;
+    };
+    "/v1/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Invitations of your scope (owners, admins): pending ones unless `status` says otherwise, oldest first */
+        get: operations["listInvitations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/invitations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One invitation (owners, admins) */
+        get: operations["getInvitation"];
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an open invitation: its link stops working (owners, admins)
+         * @description Accepted invitations are memberships (remove the member instead): 404, like an unknown or already revoked one.
+         */
+        delete: operations["revokeInvitation"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/accept-invite": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What an invitation link offers: the business, role and email (no account needed) */
+        get: operations["previewInvitation"];
+        put?: never;
+        /**
+         * Accept an invitation: sets the password, creates the account and the membership, returns a session
+         * @description The link works once, until it expires or is revoked (410 `invitation_accepted`, `invitation_expired`, `invitation_revoked`; 404 `invitation_not_found` for an unknown token). When the email already has an account with a password, `password` must be that password (401 `invalid_credentials`); an account without one gets this password.
+         */
+        post: operations["acceptInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/api-keys": {
@@ -1482,6 +1637,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/billing/stripe-account": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Take booking payments on the tenant's own Stripe account (Stripe Connect)
+         * @description Tenant-wide owners. Checkout sessions of paid bookings and their refunds are then created on this connected account (the `Stripe-Account` header). Stripe must know the account as connected to this platform (else 422 `stripe_account_unreachable`); an account another business uses, or whose metadata names another tenant, is refused with 409 `stripe_account_in_use`. `null` disconnects it. Answers 501 `billing_not_configured` without Stripe.
+         */
+        put: operations["setStripeAccount"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/bookings/{id}/payment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What a booking cost, what was paid (deposit or all), what is due at the appointment, and its refund
+         * @description Staff who can see the booking (scope `bookings:read` for API keys).
+         */
+        get: operations["getBookingPayment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/public/bookings/{code}/payment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The booker's view of a booking's payment: paid, due at the appointment, and what cancelling now refunds
+         * @description Code and manage token (`?token=` or `X-Manage-Token`); 404 otherwise. The manage page shows this before the booker cancels.
+         */
+        get: operations["getPublicBookingPayment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/billing/stripe/webhook": {
         parameters: {
             query?: never;
@@ -1496,6 +1711,290 @@ export interface paths {
          * @description Verifies the `Stripe-Signature` header over the raw body (400 `invalid_signature`), stores the event by id (a replay is a no-op, still 200) and queues its processing. Handled: checkout.session.completed|expired, customer.subscription.created|updated|deleted, invoice.paid, invoice.payment_failed; other types are answered 200 and dropped.
          */
         post: operations["receiveStripeWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/booking-series": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Book a recurring series on behalf of a customer (weekly, biweekly, monthly)
+         * @description Each date is booked by the same rules as a single booking (limits included). Send an `Idempotency-Key` to make retries safe.
+         */
+        post: operations["createBookingSeries"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/booking-series/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A series with its occurrences */
+        get: operations["getBookingSeries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/booking-series/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel this and the following occurrences, or the rest of the series */
+        post: operations["cancelBookingSeries"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/booking-series/{id}/reschedule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Move an occurrence and every later one by the same local-time difference (all or nothing) */
+        post: operations["rescheduleBookingSeries"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/public/{tenant}/booking-series": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Book a recurring series as a guest (or signed-in customer), e.g. weekly physiotherapy
+         * @description Every date is booked by the same rules as `POST /v1/public/{tenant}/bookings` (availability, notice, limits, bans). The answer has the series code and manage token, and each date's own code and manage token. Send an `Idempotency-Key` to make retries safe.
+         */
+        post: operations["createPublicBookingSeries"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/public/booking-series/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** View a series with its code and manage token */
+        get: operations["getPublicBookingSeries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/public/booking-series/{code}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel this and the following dates, or the rest of the series (series manage token) */
+        post: operations["cancelPublicBookingSeries"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/public/booking-series/{code}/reschedule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Move a date and every later one by the same local-time difference (all or nothing; series manage token) */
+        post: operations["reschedulePublicBookingSeries"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/waitlist": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The waitlist in your scope, in line order per service */
+        get: operations["listWaitlist"];
+        put?: never;
+        /** Put a customer on the waitlist (front desk, phone) */
+        post: operations["addToWaitlist"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/waitlist/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One entry, with its place in line and its offers */
+        get: operations["getWaitlistEntry"];
+        put?: never;
+        post?: never;
+        /** Take an entry off the waitlist (an open offer is withdrawn and its time offered on) */
+        delete: operations["removeWaitlistEntry"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/waitlist/{id}/move": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Move an entry to a place in its service's line */
+        post: operations["moveWaitlistEntry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/public/{tenant}/waitlist": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Join the waitlist of a service for a time window
+         * @description When a matching time frees up it is held for you in line order, and you get an email with a link to accept it. Send an `Idempotency-Key` to make retries safe.
+         */
+        post: operations["joinPublicWaitlist"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/public/waitlist/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your place on the waitlist (entry manage token) */
+        get: operations["getPublicWaitlistEntry"];
+        put?: never;
+        post?: never;
+        /** Leave the waitlist (entry manage token) */
+        delete: operations["leavePublicWaitlist"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/public/waitlist-offers/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A time offered to you from the waitlist (offer token from the email) */
+        get: operations["getWaitlistOffer"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/public/waitlist-offers/{id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Accept an offered time: the held booking is confirmed (409 offer_expired when too late) */
+        post: operations["acceptWaitlistOffer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/public/waitlist-offers/{id}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Decline an offered time: it goes to the next entry, you keep your place */
+        post: operations["declineWaitlistOffer"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1753,6 +2252,42 @@ export interface components {
         };
         /**
          * @example {
+         *       "questions": [
+         *         {
+         *           "id": "8a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *           "position": 0,
+         *           "kind": "text",
+         *           "label": "Reason for the visit",
+         *           "help_text": "A few words are enough",
+         *           "is_required": true,
+         *           "max_length": 300,
+         *           "options": null
+         *         },
+         *         {
+         *           "id": "9b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d5e",
+         *           "position": 1,
+         *           "kind": "single_choice",
+         *           "label": "Insurance",
+         *           "help_text": null,
+         *           "is_required": true,
+         *           "max_length": null,
+         *           "options": [
+         *             "Public",
+         *             "Private",
+         *             "None"
+         *           ]
+         *         },
+         *         {
+         *           "id": "ac3d4e5f-6a7b-4c8d-ae9f-1a2b3c4d5e6f",
+         *           "position": 2,
+         *           "kind": "checkbox",
+         *           "label": "I accept the cancellation policy",
+         *           "help_text": null,
+         *           "is_required": true,
+         *           "max_length": null,
+         *           "options": null
+         *         }
+         *       ],
          *       "id": "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b",
          *       "slug": "checkup",
          *       "name": "Check-up",
@@ -1781,7 +2316,42 @@ export interface components {
             requires_approval: boolean;
             price_cents: number | null;
             currency: string | null;
+            /** @description What the booker is asked (send the answers as `answers` when booking), in order */
+            questions: components["schemas"]["PublicQuestion"][];
         };
+        /**
+         * @example {
+         *       "id": "8a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *       "position": 0,
+         *       "kind": "text",
+         *       "label": "Reason for the visit",
+         *       "help_text": "A few words are enough",
+         *       "is_required": true,
+         *       "max_length": 300,
+         *       "options": null
+         *     }
+         */
+        PublicQuestion: {
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            id: string;
+            position: number;
+            kind: components["schemas"]["QuestionKind"];
+            label: string;
+            help_text: string | null;
+            is_required: boolean;
+            /** @description text questions: the longest answer */
+            max_length: number | null;
+            /** @description choice questions: the choices */
+            options: string[] | null;
+        };
+        /**
+         * @description `text` (free text up to `max_length`), `single_choice` / `multiple_choice` (from `options`), `checkbox` (true/false; a required one must be ticked)
+         * @enum {string}
+         */
+        QuestionKind: "text" | "single_choice" | "multiple_choice" | "checkbox";
         /**
          * @example {
          *       "id": "0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11",
@@ -1970,7 +2540,12 @@ export interface components {
          *         "email": "ada@example.com",
          *         "phone": "+49 30 1234567"
          *       },
-         *       "notes": "First visit"
+         *       "notes": "First visit",
+         *       "answers": {
+         *         "8a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d": "Toothache on the left side",
+         *         "9b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d5e": "Private",
+         *         "ac3d4e5f-6a7b-4c8d-ae9f-1a2b3c4d5e6f": true
+         *       }
          *     }
          */
         PublicBookingRequest: {
@@ -2022,6 +2597,72 @@ export interface components {
              * @default false
              */
             hold?: boolean;
+            answers?: components["schemas"]["BookingAnswersInput"];
+        };
+        /**
+         * @description Answers to the service's questions by question id; required questions must be answered (422 `invalid_answer` naming `answers.<question id>`)
+         * @example {
+         *       "8a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d": "Toothache on the left side",
+         *       "9b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d5e": "Private",
+         *       "ac3d4e5f-6a7b-4c8d-ae9f-1a2b3c4d5e6f": true
+         *     }
+         */
+        BookingAnswersInput: {
+            [key: string]: string | string[] | boolean | null;
+        };
+        /**
+         * @example {
+         *       "device_token": "sbdt_Vb7kQ2xN9pL4mR8tW1yZ6cF3hJ5sD0gA2eU7iO4nK9q",
+         *       "key_thumbprint": "WcE1Vu67w8yHwU197pUE_UKiro9Sf_HdG3urPLxf_aU",
+         *       "expires_at": "2027-03-22T14:12:05.123Z"
+         *     }
+         */
+        DeviceToken: {
+            /**
+             * @description Shown once. Send as X-Device-Token, with a fresh X-Device-Proof signed by the same key on each booking
+             * @example sbdt_Vb7kQ2xN9pL4mR8tW1yZ6cF3hJ5sD0gA2eU7iO4nK9q
+             */
+            device_token: string;
+            /**
+             * @description RFC 7638 SHA-256 thumbprint of the bound key
+             * @example WcE1Vu67w8yHwU197pUE_UKiro9Sf_HdG3urPLxf_aU
+             */
+            key_thumbprint: string;
+            /**
+             * Format: date-time
+             * @example 2027-03-01T09:00:00Z
+             */
+            expires_at: string;
+        };
+        /**
+         * @example {
+         *       "public_key": {
+         *         "kty": "EC",
+         *         "crv": "P-256",
+         *         "x": "2z-fijLV6xjOUVjG_4f58-E52x5i_-wbP2x8Uou4tus",
+         *         "y": "Izyb-cIjRnRYIk9Ivjd9C3pBNvICOa4kreflkWMvZXs"
+         *       }
+         *     }
+         */
+        DeviceTokenRequest: {
+            public_key: components["schemas"]["DevicePublicKey"];
+        };
+        /**
+         * @description The public half of a P-256 key the client generated (JWK, RFC 7517; exactly kty, crv, x, y: never the private `d`)
+         * @example {
+         *       "kty": "EC",
+         *       "crv": "P-256",
+         *       "x": "2z-fijLV6xjOUVjG_4f58-E52x5i_-wbP2x8Uou4tus",
+         *       "y": "Izyb-cIjRnRYIk9Ivjd9C3pBNvICOa4kreflkWMvZXs"
+         *     }
+         */
+        DevicePublicKey: {
+            /** @enum {string} */
+            kty: "EC";
+            /** @enum {string} */
+            crv: "P-256";
+            x: string;
+            y: string;
         };
         /**
          * @example {
@@ -2122,6 +2763,26 @@ export interface components {
          *           "starts_at": "2027-03-01T09:00:00Z",
          *           "ends_at": "2027-03-01T09:30:00Z",
          *           "notes": "First visit",
+         *           "answers": [
+         *             {
+         *               "question_id": "8a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *               "label": "Reason for the visit",
+         *               "kind": "text",
+         *               "value": "Toothache on the left side"
+         *             },
+         *             {
+         *               "question_id": "9b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d5e",
+         *               "label": "Insurance",
+         *               "kind": "single_choice",
+         *               "value": "Private"
+         *             },
+         *             {
+         *               "question_id": "ac3d4e5f-6a7b-4c8d-ae9f-1a2b3c4d5e6f",
+         *               "label": "I accept the cancellation policy",
+         *               "kind": "checkbox",
+         *               "value": true
+         *             }
+         *           ],
          *           "hold_expires_at": null,
          *           "status_reason": null,
          *           "created_by": null,
@@ -2155,6 +2816,26 @@ export interface components {
          *       "starts_at": "2027-03-01T09:00:00Z",
          *       "ends_at": "2027-03-01T09:30:00Z",
          *       "notes": "First visit",
+         *       "answers": [
+         *         {
+         *           "question_id": "8a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *           "label": "Reason for the visit",
+         *           "kind": "text",
+         *           "value": "Toothache on the left side"
+         *         },
+         *         {
+         *           "question_id": "9b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d5e",
+         *           "label": "Insurance",
+         *           "kind": "single_choice",
+         *           "value": "Private"
+         *         },
+         *         {
+         *           "question_id": "ac3d4e5f-6a7b-4c8d-ae9f-1a2b3c4d5e6f",
+         *           "label": "I accept the cancellation policy",
+         *           "kind": "checkbox",
+         *           "value": true
+         *         }
+         *       ],
          *       "hold_expires_at": null,
          *       "status_reason": null,
          *       "created_by": null,
@@ -2216,6 +2897,8 @@ export interface components {
              */
             ends_at: string;
             notes: string | null;
+            /** @description Answers to the service's booking questions, as asked when the booking was made */
+            answers: components["schemas"]["BookingAnswer"][];
             /**
              * Format: date-time
              * @example 2027-03-01T09:00:00Z
@@ -2240,6 +2923,24 @@ export interface components {
         };
         /** @enum {string} */
         BookingStatus: "held" | "pending" | "confirmed" | "completed" | "no_show" | "cancelled" | "rejected" | "expired";
+        /**
+         * @example {
+         *       "question_id": "8a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *       "label": "Reason for the visit",
+         *       "kind": "text",
+         *       "value": "Toothache on the left side"
+         *     }
+         */
+        BookingAnswer: {
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            question_id: string;
+            label: string;
+            kind: components["schemas"]["QuestionKind"];
+            value: string | string[] | boolean;
+        };
         /**
          * @example {
          *       "id": "d3e4f5a6-b7c8-4d9e-8f0a-1b2c3d4e5f61",
@@ -2310,6 +3011,26 @@ export interface components {
          *       "starts_at": "2027-03-01T10:00:00Z",
          *       "ends_at": "2027-03-01T10:30:00Z",
          *       "notes": "Booked by phone",
+         *       "answers": [
+         *         {
+         *           "question_id": "8a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *           "label": "Reason for the visit",
+         *           "kind": "text",
+         *           "value": "Toothache on the left side"
+         *         },
+         *         {
+         *           "question_id": "9b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d5e",
+         *           "label": "Insurance",
+         *           "kind": "single_choice",
+         *           "value": "Private"
+         *         },
+         *         {
+         *           "question_id": "ac3d4e5f-6a7b-4c8d-ae9f-1a2b3c4d5e6f",
+         *           "label": "I accept the cancellation policy",
+         *           "kind": "checkbox",
+         *           "value": true
+         *         }
+         *       ],
          *       "hold_expires_at": null,
          *       "status_reason": null,
          *       "created_by": "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e",
@@ -2386,6 +3107,7 @@ export interface components {
              * @default false
              */
             hold?: boolean;
+            answers?: components["schemas"]["BookingAnswersInput"] & unknown;
         };
         /**
          * @example {
@@ -2439,6 +3161,7 @@ export interface components {
          *           "capacity": 12,
          *           "seats_taken": 3,
          *           "status": "scheduled",
+         *           "is_forced": false,
          *           "created_at": "2027-02-01T08:15:00.000Z",
          *           "updated_at": "2027-02-01T08:15:00.000Z"
          *         }
@@ -2462,6 +3185,7 @@ export interface components {
          *       "capacity": 12,
          *       "seats_taken": 3,
          *       "status": "scheduled",
+         *       "is_forced": false,
          *       "created_at": "2027-02-01T08:15:00.000Z",
          *       "updated_at": "2027-02-01T08:15:00.000Z"
          *     }
@@ -2501,6 +3225,8 @@ export interface components {
             seats_taken: number;
             /** @enum {string} */
             status: "scheduled" | "cancelled";
+            /** @description Scheduled outside the provider's working time on purpose (`force: true`) */
+            is_forced: boolean;
             /**
              * Format: date-time
              * @example 2027-03-01T09:00:00Z
@@ -2551,6 +3277,11 @@ export interface components {
             ends_at?: string;
             /** @example 12 */
             capacity: number;
+            /**
+             * @description Schedule it even outside the provider's working time at the location (weekly hours, date overrides, time off); without it such a session is 422 `outside_availability`. A busy provider stays a 409.
+             * @example false
+             */
+            force?: boolean;
         };
         /**
          * @example {
@@ -2766,6 +3497,8 @@ export interface components {
          *           "phone": "+49 30 1234568",
          *           "user_id": "4d5e6f7a-8b9c-4dae-bf0a-1b2c3d4e5f6a",
          *           "location_id": "0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11",
+         *           "max_bookings_per_day": 12,
+         *           "max_bookings_per_week": null,
          *           "created_at": "2027-02-01T08:15:00.000Z",
          *           "updated_at": "2027-02-01T08:15:00.000Z",
          *           "deleted_at": null
@@ -2787,6 +3520,8 @@ export interface components {
          *       "phone": "+49 30 1234568",
          *       "user_id": "4d5e6f7a-8b9c-4dae-bf0a-1b2c3d4e5f6a",
          *       "location_id": "0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11",
+         *       "max_bookings_per_day": 12,
+         *       "max_bookings_per_week": null,
          *       "created_at": "2027-02-01T08:15:00.000Z",
          *       "updated_at": "2027-02-01T08:15:00.000Z",
          *       "deleted_at": null
@@ -2813,6 +3548,10 @@ export interface components {
              * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
              */
             location_id: string | null;
+            /** @description Active appointments (all services) per local day; null = no limit */
+            max_bookings_per_day: number | null;
+            /** @description Active appointments (all services) per local ISO week; null = no limit */
+            max_bookings_per_week: number | null;
             /**
              * Format: date-time
              * @example 2027-03-01T09:00:00Z
@@ -2857,6 +3596,10 @@ export interface components {
              * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
              */
             location_id?: string | null;
+            /** @description Active appointments (all services) per local day; null = no limit */
+            max_bookings_per_day?: number | null;
+            /** @description Active appointments (all services) per local ISO week; null = no limit */
+            max_bookings_per_week?: number | null;
         };
         /**
          * @example {
@@ -2883,6 +3626,10 @@ export interface components {
              * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
              */
             location_id?: string | null;
+            /** @description Active appointments (all services) per local day; null = no limit */
+            max_bookings_per_day?: number | null;
+            /** @description Active appointments (all services) per local ISO week; null = no limit */
+            max_bookings_per_week?: number | null;
         };
         /**
          * @example {
@@ -3001,12 +3748,31 @@ export interface components {
          *           "requires_approval": false,
          *           "price_cents": 4500,
          *           "currency": "EUR",
+         *           "cancellation_notice_minutes": 1440,
+         *           "late_cancellation_refund_percent": 50,
+         *           "deposit_percent": null,
          *           "is_public": true,
          *           "provider_ids": [
          *             "c7d1e2f3-8a9b-4c0d-a1e2-f3a4b5c6d7e8"
          *           ],
          *           "resource_ids": [
          *             "9d8c7b6a-5f4e-4d3c-b2a1-0f9e8d7c6b5a"
+         *           ],
+         *           "assignment_strategy": "least_booked",
+         *           "assignment_period": "day",
+         *           "max_bookings_per_day": null,
+         *           "max_bookings_per_customer": 2,
+         *           "customer_limit_period": "month",
+         *           "customer_min_gap_minutes": null,
+         *           "anti_scalping": "standard",
+         *           "anti_scalping_max_per_contact": 2,
+         *           "anti_scalping_max_per_device": 2,
+         *           "provider_pool": [
+         *             {
+         *               "provider_id": "c7d1e2f3-8a9b-4c0d-a1e2-f3a4b5c6d7e8",
+         *               "weight": 1,
+         *               "priority": 0
+         *             }
          *           ],
          *           "created_at": "2027-02-01T08:15:00.000Z",
          *           "updated_at": "2027-02-01T08:15:00.000Z",
@@ -3040,12 +3806,31 @@ export interface components {
          *       "requires_approval": false,
          *       "price_cents": 4500,
          *       "currency": "EUR",
+         *       "cancellation_notice_minutes": 1440,
+         *       "late_cancellation_refund_percent": 50,
+         *       "deposit_percent": null,
          *       "is_public": true,
          *       "provider_ids": [
          *         "c7d1e2f3-8a9b-4c0d-a1e2-f3a4b5c6d7e8"
          *       ],
          *       "resource_ids": [
          *         "9d8c7b6a-5f4e-4d3c-b2a1-0f9e8d7c6b5a"
+         *       ],
+         *       "assignment_strategy": "least_booked",
+         *       "assignment_period": "day",
+         *       "max_bookings_per_day": null,
+         *       "max_bookings_per_customer": 2,
+         *       "customer_limit_period": "month",
+         *       "customer_min_gap_minutes": null,
+         *       "anti_scalping": "standard",
+         *       "anti_scalping_max_per_contact": 2,
+         *       "anti_scalping_max_per_device": 2,
+         *       "provider_pool": [
+         *         {
+         *           "provider_id": "c7d1e2f3-8a9b-4c0d-a1e2-f3a4b5c6d7e8",
+         *           "weight": 1,
+         *           "priority": 0
+         *         }
          *       ],
          *       "created_at": "2027-02-01T08:15:00.000Z",
          *       "updated_at": "2027-02-01T08:15:00.000Z",
@@ -3076,11 +3861,49 @@ export interface components {
             requires_approval: boolean;
             price_cents: number | null;
             currency: string | null;
+            /** @description Paid bookings cancelled by the booker at least this long before the start are refunded in full */
+            cancellation_notice_minutes: number;
+            /** @description Share (0–100) of the amount paid refunded for a later cancellation by the booker */
+            late_cancellation_refund_percent: number;
+            /** @description Share (1–100) of the price paid at booking; the rest is due at the appointment. null: the full price */
+            deposit_percent: number | null;
             is_public: boolean;
             /** @description Providers who offer it */
             provider_ids: string[];
             /** @description Resources it needs */
             resource_ids: string[];
+            /**
+             * @description How "any provider" is assigned: fewest bookings in `assignment_period`; by `weight` (shares of this service's bookings); lowest `priority` number that is free (ties: fewest bookings)
+             * @enum {string}
+             */
+            assignment_strategy: "least_booked" | "weighted" | "priority";
+            /**
+             * @description The local day, ISO week or month round-robin counts bookings in
+             * @enum {string}
+             */
+            assignment_period: "day" | "week" | "month";
+            /** @description Active appointments of the service per local day, all providers; null = no limit */
+            max_bookings_per_day: number | null;
+            /** @description Bookings per customer (email, phone or account) per `customer_limit_period`; null = no limit */
+            max_bookings_per_customer: number | null;
+            /** @enum {string} */
+            customer_limit_period: "day" | "week" | "month" | "year";
+            /** @description Minimum minutes between one customer's bookings of the service; null = none */
+            customer_min_gap_minutes: number | null;
+            /**
+             * @description none; standard: public bookers may hold at most `anti_scalping_max_per_contact` / `_per_device` upcoming bookings of the service; strict: also an issued device token (X-Device-Token) and one upcoming booking per device
+             * @enum {string}
+             */
+            anti_scalping: "none" | "standard" | "strict";
+            anti_scalping_max_per_contact: number;
+            anti_scalping_max_per_device: number;
+            /** @description The providers offering it with their round-robin weight and priority */
+            provider_pool: {
+                /** Format: uuid */
+                provider_id: string;
+                weight: number;
+                priority: number;
+            }[];
             /**
              * Format: date-time
              * @example 2027-03-01T09:00:00Z
@@ -3106,7 +3929,9 @@ export interface components {
          *       "buffer_after_minutes": 5,
          *       "min_notice_minutes": 120,
          *       "price_cents": 4500,
-         *       "currency": "EUR"
+         *       "currency": "EUR",
+         *       "cancellation_notice_minutes": 1440,
+         *       "late_cancellation_refund_percent": 50
          *     }
          */
         ServiceCreate: {
@@ -3129,7 +3954,44 @@ export interface components {
             price_cents?: number | null;
             /** @example EUR */
             currency?: string | null;
+            /**
+             * @description Full refund when the booker cancels at least this long before the start (0: up to the start)
+             * @example 1440
+             */
+            cancellation_notice_minutes?: number;
+            /**
+             * @description Share of the amount paid refunded for a later cancellation (0: none)
+             * @example 50
+             */
+            late_cancellation_refund_percent?: number;
+            /**
+             * @description Charge this share of the price at booking (needs a price); null: the full price
+             * @example 30
+             */
+            deposit_percent?: number | null;
             is_public?: boolean;
+            /**
+             * @description How "any provider" is assigned: fewest bookings in `assignment_period`; by `weight` (shares of this service's bookings); lowest `priority` number that is free (ties: fewest bookings)
+             * @enum {string}
+             */
+            assignment_strategy?: "least_booked" | "weighted" | "priority";
+            /**
+             * @description The local day, ISO week or month round-robin counts bookings in
+             * @enum {string}
+             */
+            assignment_period?: "day" | "week" | "month";
+            max_bookings_per_day?: number | null;
+            max_bookings_per_customer?: number | null;
+            /** @enum {string} */
+            customer_limit_period?: "day" | "week" | "month" | "year";
+            customer_min_gap_minutes?: number | null;
+            /**
+             * @description none; standard: public bookers may hold at most `anti_scalping_max_per_contact` / `_per_device` upcoming bookings of the service; strict: also an issued device token (X-Device-Token) and one upcoming booking per device
+             * @enum {string}
+             */
+            anti_scalping?: "none" | "standard" | "strict";
+            anti_scalping_max_per_contact?: number;
+            anti_scalping_max_per_device?: number;
             /** @example checkup */
             slug: string;
         };
@@ -3161,7 +4023,298 @@ export interface components {
             price_cents?: number | null;
             /** @example EUR */
             currency?: string | null;
+            /**
+             * @description Full refund when the booker cancels at least this long before the start (0: up to the start)
+             * @example 1440
+             */
+            cancellation_notice_minutes?: number;
+            /**
+             * @description Share of the amount paid refunded for a later cancellation (0: none)
+             * @example 50
+             */
+            late_cancellation_refund_percent?: number;
+            /**
+             * @description Charge this share of the price at booking (needs a price); null: the full price
+             * @example 30
+             */
+            deposit_percent?: number | null;
             is_public?: boolean;
+            /**
+             * @description How "any provider" is assigned: fewest bookings in `assignment_period`; by `weight` (shares of this service's bookings); lowest `priority` number that is free (ties: fewest bookings)
+             * @enum {string}
+             */
+            assignment_strategy?: "least_booked" | "weighted" | "priority";
+            /**
+             * @description The local day, ISO week or month round-robin counts bookings in
+             * @enum {string}
+             */
+            assignment_period?: "day" | "week" | "month";
+            max_bookings_per_day?: number | null;
+            max_bookings_per_customer?: number | null;
+            /** @enum {string} */
+            customer_limit_period?: "day" | "week" | "month" | "year";
+            customer_min_gap_minutes?: number | null;
+            /**
+             * @description none; standard: public bookers may hold at most `anti_scalping_max_per_contact` / `_per_device` upcoming bookings of the service; strict: also an issued device token (X-Device-Token) and one upcoming booking per device
+             * @enum {string}
+             */
+            anti_scalping?: "none" | "standard" | "strict";
+            anti_scalping_max_per_contact?: number;
+            anti_scalping_max_per_device?: number;
+        };
+        /**
+         * @example {
+         *       "provider_id": "c7d1e2f3-8a9b-4c0d-a1e2-f3a4b5c6d7e8",
+         *       "weight": 3,
+         *       "priority": 0
+         *     }
+         */
+        ServiceProviderSettings: {
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            provider_id: string;
+            /** @description Share under the weighted strategy (1–1000) */
+            weight: number;
+            /** @description Order under the priority strategy, lowest first (0–1000) */
+            priority: number;
+        };
+        /**
+         * @example {
+         *       "weight": 3
+         *     }
+         */
+        ServiceProviderPatch: {
+            weight?: number;
+            priority?: number;
+        };
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "id": "e1f2a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a5b",
+         *           "location_a_id": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
+         *           "location_b_id": "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e",
+         *           "minutes": 45,
+         *           "created_at": "2027-02-01T08:00:00Z",
+         *           "updated_at": "2027-02-01T08:00:00Z"
+         *         }
+         *       ],
+         *       "next_cursor": null
+         *     }
+         */
+        TravelTimePage: {
+            data: components["schemas"]["TravelTime"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            next_cursor: string | null;
+        };
+        /**
+         * @example {
+         *       "id": "e1f2a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a5b",
+         *       "location_a_id": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
+         *       "location_b_id": "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e",
+         *       "minutes": 45,
+         *       "created_at": "2027-02-01T08:00:00Z",
+         *       "updated_at": "2027-02-01T08:00:00Z"
+         *     }
+         */
+        TravelTime: {
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            id: string;
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            location_a_id: string;
+            /**
+             * Format: uuid
+             * @description The pair is stored once, in either direction (the smaller id is location_a_id)
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            location_b_id: string;
+            minutes: number;
+            /**
+             * Format: date-time
+             * @example 2027-03-01T09:00:00Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2027-03-01T09:00:00Z
+             */
+            updated_at: string;
+        };
+        /**
+         * @example {
+         *       "location_a_id": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
+         *       "location_b_id": "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e",
+         *       "minutes": 45
+         *     }
+         */
+        TravelTimeCreate: {
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            location_a_id: string;
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            location_b_id: string;
+            /** @description 1–1440 */
+            minutes: number;
+        };
+        /**
+         * @example {
+         *       "minutes": 30
+         *     }
+         */
+        TravelTimePatch: {
+            minutes: number;
+        };
+        /**
+         * @example {
+         *       "data": [
+         *         {
+         *           "id": "8a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *           "service_id": "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b",
+         *           "position": 0,
+         *           "kind": "text",
+         *           "label": "Reason for the visit",
+         *           "help_text": "A few words are enough",
+         *           "is_required": true,
+         *           "max_length": 300,
+         *           "options": null,
+         *           "created_at": "2027-02-01T08:15:00.000Z",
+         *           "updated_at": "2027-02-01T08:15:00.000Z"
+         *         },
+         *         {
+         *           "id": "9b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d5e",
+         *           "service_id": "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b",
+         *           "position": 1,
+         *           "kind": "single_choice",
+         *           "label": "Insurance",
+         *           "help_text": null,
+         *           "is_required": true,
+         *           "max_length": null,
+         *           "options": [
+         *             "Public",
+         *             "Private",
+         *             "None"
+         *           ],
+         *           "created_at": "2027-02-01T08:15:00.000Z",
+         *           "updated_at": "2027-02-01T08:15:00.000Z"
+         *         },
+         *         {
+         *           "id": "ac3d4e5f-6a7b-4c8d-ae9f-1a2b3c4d5e6f",
+         *           "service_id": "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b",
+         *           "position": 2,
+         *           "kind": "checkbox",
+         *           "label": "I accept the cancellation policy",
+         *           "help_text": null,
+         *           "is_required": true,
+         *           "max_length": null,
+         *           "options": null,
+         *           "created_at": "2027-02-01T08:15:00.000Z",
+         *           "updated_at": "2027-02-01T08:15:00.000Z"
+         *         }
+         *       ]
+         *     }
+         */
+        QuestionList: {
+            data: components["schemas"]["Question"][];
+        };
+        /**
+         * @example {
+         *       "id": "8a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *       "service_id": "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b",
+         *       "position": 0,
+         *       "kind": "text",
+         *       "label": "Reason for the visit",
+         *       "help_text": "A few words are enough",
+         *       "is_required": true,
+         *       "max_length": 300,
+         *       "options": null,
+         *       "created_at": "2027-02-01T08:15:00.000Z",
+         *       "updated_at": "2027-02-01T08:15:00.000Z"
+         *     }
+         */
+        Question: components["schemas"]["PublicQuestion"] & {
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            service_id: string;
+            /**
+             * Format: date-time
+             * @example 2027-03-01T09:00:00Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2027-03-01T09:00:00Z
+             */
+            updated_at: string;
+        };
+        /**
+         * @example {
+         *       "kind": "single_choice",
+         *       "label": "Insurance",
+         *       "options": [
+         *         "Public",
+         *         "Private",
+         *         "None"
+         *       ],
+         *       "is_required": true
+         *     }
+         */
+        QuestionCreate: {
+            kind: components["schemas"]["QuestionKind"];
+            label: string;
+            help_text?: string;
+            /** @default false */
+            is_required?: boolean;
+            /** @description text only; default 500 */
+            max_length?: number;
+            /**
+             * @description single_choice and multiple_choice only (required there)
+             * @example [
+             *       "Public",
+             *       "Private",
+             *       "None"
+             *     ]
+             */
+            options?: string[];
+            /** @description Order among the service's questions (ascending); default: after the last */
+            position?: number;
+        };
+        /**
+         * @example {
+         *       "label": "Reason for your visit",
+         *       "max_length": 500
+         *     }
+         */
+        QuestionPatch: {
+            kind?: components["schemas"]["QuestionKind"];
+            label?: string;
+            help_text?: string | null;
+            is_required?: boolean;
+            max_length?: number | null;
+            /**
+             * @description The choices of a choice question (distinct), in the order shown
+             * @example [
+             *       "Public",
+             *       "Private",
+             *       "None"
+             *     ]
+             */
+            options?: string[] | null;
+            position?: number;
         };
         /**
          * @example {
@@ -3629,6 +4782,75 @@ export interface components {
         };
         /**
          * @example {
+         *       "id": "c4d5e6f7-a8b9-4c0d-8e1f-2a3b4c5d6e7f",
+         *       "email": "reception@clinic.example",
+         *       "role": "receptionist",
+         *       "location_id": "0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11",
+         *       "status": "pending",
+         *       "invited_by": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5e",
+         *       "created_at": "2027-02-20T10:00:00.000Z",
+         *       "expires_at": "2027-02-27T10:00:00.000Z",
+         *       "accepted_at": null,
+         *       "accepted_user_id": null,
+         *       "revoked_at": null
+         *     }
+         */
+        Invitation: {
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            id: string;
+            /** @example reception@clinic.example */
+            email: string;
+            /** @enum {string} */
+            role: "owner" | "admin" | "receptionist" | "provider" | "viewer";
+            /**
+             * Format: uuid
+             * @description When set, the member will see and manage only this location
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            location_id: string | null;
+            status: components["schemas"]["InvitationStatus"];
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            invited_by: string | null;
+            /**
+             * Format: date-time
+             * @example 2027-03-01T09:00:00Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description The link stops working at this time (7 days after it was sent)
+             * @example 2027-03-01T09:00:00Z
+             */
+            expires_at: string;
+            /**
+             * Format: date-time
+             * @example 2027-03-01T09:00:00Z
+             */
+            accepted_at: string | null;
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            accepted_user_id: string | null;
+            /**
+             * Format: date-time
+             * @example 2027-03-01T09:00:00Z
+             */
+            revoked_at: string | null;
+        };
+        /**
+         * @description `pending` until accepted, revoked, or past `expires_at`
+         * @enum {string}
+         */
+        InvitationStatus: "pending" | "accepted" | "revoked" | "expired";
+        /**
+         * @example {
          *       "email": "reception@clinic.example",
          *       "role": "receptionist",
          *       "location_id": "0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11"
@@ -3665,6 +4887,99 @@ export interface components {
         };
         /**
          * @example {
+         *       "data": [
+         *         {
+         *           "id": "c4d5e6f7-a8b9-4c0d-8e1f-2a3b4c5d6e7f",
+         *           "email": "reception@clinic.example",
+         *           "role": "receptionist",
+         *           "location_id": "0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11",
+         *           "status": "pending",
+         *           "invited_by": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5e",
+         *           "created_at": "2027-02-20T10:00:00.000Z",
+         *           "expires_at": "2027-02-27T10:00:00.000Z",
+         *           "accepted_at": null,
+         *           "accepted_user_id": null,
+         *           "revoked_at": null
+         *         }
+         *       ],
+         *       "next_cursor": null
+         *     }
+         */
+        InvitationPage: {
+            data: components["schemas"]["Invitation"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            next_cursor: string | null;
+        };
+        /**
+         * @example {
+         *       "email": "reception@clinic.example",
+         *       "role": "receptionist",
+         *       "tenant": {
+         *         "id": "3f2b8c1e-6a4d-4e0b-9c7a-1d5e8f2a4b60",
+         *         "slug": "sunrise-clinic",
+         *         "name": "Sunrise Clinic"
+         *       },
+         *       "location": {
+         *         "id": "0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11",
+         *         "name": "Mitte"
+         *       },
+         *       "expires_at": "2027-02-27T10:00:00.000Z",
+         *       "has_account": false
+         *     }
+         */
+        InvitationPreview: {
+            /** @example reception@clinic.example */
+            email: string;
+            /** @enum {string} */
+            role: "owner" | "admin" | "receptionist" | "provider" | "viewer";
+            tenant: {
+                /**
+                 * Format: uuid
+                 * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+                 */
+                id: string;
+                slug: string;
+                name: string;
+            };
+            location: {
+                /**
+                 * Format: uuid
+                 * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+                 */
+                id: string;
+                name: string;
+            } | null;
+            /**
+             * Format: date-time
+             * @example 2027-03-01T09:00:00Z
+             */
+            expires_at: string;
+            /** @description The email already has a Slotbase account with a password: accepting asks for that password (it is never changed) */
+            has_account: boolean;
+        };
+        /**
+         * @example {
+         *       "token": "sbinv_N4q7Rm2Tn9Vb3Wc5Yd8Ze1Af6Bg0Ch4Dj2Ek5Fl7Gmx",
+         *       "password": "correct horse battery staple",
+         *       "display_name": "Rita Reception"
+         *     }
+         */
+        AcceptInvitationRequest: {
+            /**
+             * @description The token of the invitation link (`/invite?token=…`)
+             * @example sbinv_N4q7Rm2Tn9Vb3Wc5Yd8Ze1Af6Bg0Ch4Dj2Ek5Fl7Gmx
+             */
+            token: string;
+            /**
+             * @description The new account's password; for an email that already has an account, that account's password
+             * @example correct horse battery staple
+             */
+            password: string;
+            /** @example Rita Reception */
+            display_name?: string;
+        };
+        /**
+         * @example {
          *       "id": "6d7e8f9a-0b1c-4d2e-bf3a-4b5c6d7e8f9a",
          *       "name": "Website integration",
          *       "key_prefix": "sb_live_Xk4q",
@@ -3673,6 +4988,7 @@ export interface components {
          *         "bookings:write"
          *       ],
          *       "role": "receptionist",
+         *       "effective_role": "receptionist",
          *       "service_user_id": "7e8f9a0b-1c2d-4e3f-8a4b-5c6d7e8f9a0b",
          *       "created_by": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5e",
          *       "created_at": "2027-02-01T08:15:00.000Z",
@@ -3704,6 +5020,7 @@ export interface components {
          *         "bookings:write"
          *       ],
          *       "role": "receptionist",
+         *       "effective_role": "receptionist",
          *       "service_user_id": "7e8f9a0b-1c2d-4e3f-8a4b-5c6d7e8f9a0b",
          *       "created_by": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5e",
          *       "created_at": "2027-02-01T08:15:00.000Z",
@@ -3726,10 +5043,15 @@ export interface components {
             key_prefix: string;
             scopes: components["schemas"]["ApiKeyScope"][];
             /**
-             * @description The membership role the key acts with under RLS
+             * @description The highest membership role the key acts with under RLS
              * @enum {string}
              */
             role: "admin" | "receptionist" | "viewer";
+            /**
+             * @description The role it acts with now: `role`, lowered to its creator's current role; null once revoked (also when its creator left the tenant)
+             * @enum {string|null}
+             */
+            effective_role: "admin" | "receptionist" | "viewer" | null;
             /**
              * Format: uuid
              * @description The key's own member (the `sub` its requests act as)
@@ -3803,6 +5125,7 @@ export interface components {
          *             "bookings:write"
          *           ],
          *           "role": "receptionist",
+         *           "effective_role": "receptionist",
          *           "service_user_id": "7e8f9a0b-1c2d-4e3f-8a4b-5c6d7e8f9a0b",
          *           "created_by": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5e",
          *           "created_at": "2027-02-01T08:15:00.000Z",
@@ -4104,10 +5427,10 @@ export interface components {
          */
         NotificationChannel: "email" | "sms";
         /**
-         * @description What the message is about; `approval_request` goes to staff, the others to the booker
+         * @description What the message is about; `approval_request` goes to staff, `invitation` (no booking) to an invited colleague, the others to the booker
          * @enum {string}
          */
-        NotificationTemplate: "confirmation" | "reminder" | "rescheduled" | "cancelled" | "rejected" | "approval_request";
+        NotificationTemplate: "confirmation" | "reminder" | "rescheduled" | "cancelled" | "rejected" | "approval_request" | "waitlist_offer" | "invitation";
         /**
          * @description `queued` (about to be sent), `sent` (the server accepted it), `failed` (the last attempt failed; the worker retries with backoff), `skipped` (not sent, see `reason`: `opted_out`, `invalid_phone`)
          * @enum {string}
@@ -5033,6 +6356,7 @@ export interface components {
          *       "grace_ends_at": null,
          *       "is_booking_paused": false,
          *       "limits_enforced": true,
+         *       "stripe_account": null,
          *       "usage": {
          *         "providers": {
          *           "used": 1,
@@ -5096,6 +6420,11 @@ export interface components {
             is_booking_paused: boolean;
             /** @description Whether this deployment enforces plan limits */
             limits_enforced: boolean;
+            /**
+             * @description The connected Stripe account booking payments are taken on (null: the platform account)
+             * @example acct_1SunriseClinic01
+             */
+            stripe_account: string | null;
             usage: {
                 providers: components["schemas"]["PlanUsage"];
                 locations: components["schemas"]["PlanUsage"];
@@ -5135,6 +6464,93 @@ export interface components {
              */
             plan: "pro" | "business";
         };
+        StripeAccount: {
+            /** @example acct_1SunriseClinic01 */
+            stripe_account: string | null;
+        };
+        /**
+         * @example {
+         *       "stripe_account": "acct_1SunriseClinic01"
+         *     }
+         */
+        StripeAccountRequest: {
+            /**
+             * @description The tenant's connected Stripe account (acct_…), or null to take booking payments on the platform account again
+             * @example acct_1SunriseClinic01
+             */
+            stripe_account: string | null;
+        };
+        /**
+         * @example {
+         *       "booking_id": "0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11",
+         *       "currency": "EUR",
+         *       "amount_total_cents": 8000,
+         *       "amount_paid_cents": 2400,
+         *       "amount_due_cents": 5600,
+         *       "deposit_percent": 30,
+         *       "cancellation_notice_minutes": 1440,
+         *       "late_cancellation_refund_percent": 50,
+         *       "full_refund_until": "2027-02-28T09:00:00.000Z",
+         *       "refund_if_cancelled_cents": 2400,
+         *       "refund": null
+         *     }
+         */
+        BookingPayment: {
+            /** Format: uuid */
+            booking_id: string;
+            /** @example EUR */
+            currency: string | null;
+            /**
+             * @description The booking's price (price × party size); null for a free service
+             * @example 8000
+             */
+            amount_total_cents: number | null;
+            /**
+             * @description Paid through Checkout (the deposit, or everything)
+             * @example 2400
+             */
+            amount_paid_cents: number;
+            /**
+             * @description Still to pay at the appointment (0 once cancelled)
+             * @example 5600
+             */
+            amount_due_cents: number | null;
+            /** @example 30 */
+            deposit_percent: number | null;
+            /** @example 1440 */
+            cancellation_notice_minutes: number | null;
+            /** @example 50 */
+            late_cancellation_refund_percent: number | null;
+            /**
+             * Format: date-time
+             * @description Cancelling before this refunds everything paid (null: nothing paid)
+             * @example 2027-03-01T09:00:00Z
+             */
+            full_refund_until: string | null;
+            /**
+             * @description What the booker gets back if they cancel now (null when the booking can no longer be cancelled)
+             * @example 2400
+             */
+            refund_if_cancelled_cents: number | null;
+            refund: components["schemas"]["BookingRefund"];
+        };
+        /** @description The refund decided when the booking was cancelled or rejected */
+        BookingRefund: {
+            /** @example 2000 */
+            amount_cents: number;
+            /**
+             * @description `queued` until the refund job ran, `none` when nothing is refunded, then Stripe's refund status
+             * @enum {string}
+             */
+            status: "queued" | "none" | "pending" | "requires_action" | "succeeded" | "failed" | "canceled";
+            /**
+             * @description Why this amount: cancelled by the booker before the notice window (all) or inside it (the late share), by staff, or rejected (all)
+             * @enum {string}
+             */
+            basis: "before_notice" | "late" | "staff_cancelled" | "rejected";
+            /** @example re_3SunriseBooking0001 */
+            stripe_refund_id: string | null;
+        } | null;
         /**
          * @example {
          *       "received": true,
@@ -5182,6 +6598,696 @@ export interface components {
             };
         } & {
             [key: string]: unknown;
+        };
+        /**
+         * @example {
+         *       "id": "5f0c3a9e-2b71-4c8e-9a6d-1e2f3a4b5c6d",
+         *       "code": "SR-7F3K9QM",
+         *       "manage_token": "Zq3x9Vb2Lr7Tn5Kd1Hs8Wm4Yp6Cf0Ga2Jk9Ue3Ri7Oz",
+         *       "manage_url": "/v1/public/booking-series/SR-7F3K9QM?token=Zq3x9Vb2Lr7Tn5Kd1Hs8Wm4Yp6Cf0Ga2Jk9Ue3Ri7Oz",
+         *       "service_id": "3e4f5a6b-7c8d-4e9f-8a1b-2c3d4e5f6a7b",
+         *       "provider_id": "2d3e4f5a-6b7c-4d8e-9f0a-1b2c3d4e5f6a",
+         *       "location_id": "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+         *       "rrule": "FREQ=WEEKLY;BYDAY=TU;COUNT=5",
+         *       "mode": "partial",
+         *       "time_zone": "Europe/Berlin",
+         *       "contact_name": "Ada Lovelace",
+         *       "party_size": 1,
+         *       "source": "public",
+         *       "created_at": "2027-02-20T10:00:00Z",
+         *       "occurrences": [
+         *         {
+         *           "booking_id": "7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *           "code": "BK-7F3K9QM",
+         *           "manage_token": "Zq3x9Vb2Lr7Tn5Kd1Hs8Wm4Yp6Cf0Ga2Jk9Ue3Ri7Oz",
+         *           "status": "confirmed",
+         *           "starts_at": "2027-03-02T08:00:00Z",
+         *           "ends_at": "2027-03-02T08:30:00Z",
+         *           "local_starts_at": "2027-03-02T09:00:00",
+         *           "provider_id": "2d3e4f5a-6b7c-4d8e-9f0a-1b2c3d4e5f6a",
+         *           "location_id": "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f"
+         *         },
+         *         {
+         *           "booking_id": "8b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d5e",
+         *           "code": "BK-3QW8ZPX",
+         *           "manage_token": "Zq3x9Vb2Lr7Tn5Kd1Hs8Wm4Yp6Cf0Ga2Jk9Ue3Ri7Oz",
+         *           "status": "confirmed",
+         *           "starts_at": "2027-03-30T07:00:00Z",
+         *           "ends_at": "2027-03-30T07:30:00Z",
+         *           "local_starts_at": "2027-03-30T09:00:00",
+         *           "provider_id": "2d3e4f5a-6b7c-4d8e-9f0a-1b2c3d4e5f6a",
+         *           "location_id": "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f"
+         *         }
+         *       ],
+         *       "conflicts": [
+         *         {
+         *           "occurrence": 3,
+         *           "starts_at": "2027-03-16T08:00:00Z",
+         *           "local_starts_at": "2027-03-16T09:00:00",
+         *           "code": "slot_taken",
+         *           "sqlstate": "SBTAK",
+         *           "message": "this time was just taken"
+         *         }
+         *       ]
+         *     }
+         */
+        BookingSeries: {
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            id: string;
+            /** @example SR-7F3K9QM */
+            code: string;
+            /** @description With the code it lets the booker view, cancel or move the series; shown to the booker, null for staff reads */
+            manage_token: string | null;
+            /** @example /v1/public/booking-series/SR-7F3K9QM?token=… */
+            manage_url: string | null;
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            service_id: string;
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            provider_id: string | null;
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            location_id: string;
+            rrule: string;
+            /** @enum {string} */
+            mode: "all_or_nothing" | "partial";
+            /** @example Europe/Berlin */
+            time_zone: string;
+            contact_name: string;
+            party_size: number;
+            /** @enum {string} */
+            source: "public" | "staff";
+            /**
+             * Format: date-time
+             * @example 2027-03-01T09:00:00Z
+             */
+            created_at: string;
+            /** @description Every booking of the series, earliest first (cancelled ones included) */
+            occurrences: components["schemas"]["BookingSeriesOccurrence"][];
+            /** @description Dates the rule yields that could not be booked when the series was created (partial mode) */
+            conflicts: components["schemas"]["BookingSeriesConflict"][];
+        };
+        BookingSeriesOccurrence: {
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            booking_id: string;
+            /** @example BK-7F3K9QM */
+            code: string;
+            /** @description The occurrence's own manage token (for the holder of the series token); null for staff */
+            manage_token: string | null;
+            /** @enum {string} */
+            status: "held" | "pending" | "confirmed" | "completed" | "no_show" | "cancelled" | "rejected" | "expired";
+            /**
+             * Format: date-time
+             * @example 2027-03-01T09:00:00Z
+             */
+            starts_at: string;
+            /**
+             * Format: date-time
+             * @example 2027-03-01T09:00:00Z
+             */
+            ends_at: string;
+            /**
+             * @description Wall-clock start in the series' zone
+             * @example 2027-03-02T09:00:00
+             */
+            local_starts_at: string;
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            provider_id: string;
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            location_id: string;
+        };
+        BookingSeriesConflict: {
+            /** @description Which date of the rule (1 = the first); when creating */
+            occurrence?: number;
+            /**
+             * Format: uuid
+             * @description The occurrence that could not move; when rescheduling
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            booking_id?: string;
+            /**
+             * Format: date-time
+             * @example 2027-03-01T09:00:00Z
+             */
+            starts_at: string;
+            /** @example 2027-03-16T09:00:00 */
+            local_starts_at: string;
+            /**
+             * @description Why, as the problem `code` booking that date alone would answer (`slot_taken`, `outside_availability`, `too_early`, …)
+             * @example slot_taken
+             */
+            code: string;
+            /** @example SBTAK */
+            sqlstate: string;
+            /** @example this time was just taken */
+            message: string;
+        };
+        /**
+         * @example {
+         *       "type": "https://slotbase.dev/problems/slot_taken",
+         *       "title": "That time is no longer available",
+         *       "status": 409,
+         *       "code": "slot_taken",
+         *       "detail": "Dr. Hanna Weiss is already booked at 2027-03-01 10:00 (Europe/Berlin)",
+         *       "request_id": "5f0c6d2a-8e1b-4b7a-9c3d-2e4f6a8b0c1d"
+         *     }
+         */
+        BookingSeriesConflictProblem: components["schemas"]["Problem"] & {
+            /** @description With `series_conflict`: every date that could not be booked or moved, and why */
+            conflicts?: components["schemas"]["BookingSeriesConflict"][];
+        };
+        /**
+         * @example {
+         *       "service_id": "3e4f5a6b-7c8d-4e9f-8a1b-2c3d4e5f6a7b",
+         *       "starts_at": "2027-03-02T08:00:00Z",
+         *       "rrule": "FREQ=WEEKLY;BYDAY=TU;COUNT=10",
+         *       "mode": "partial",
+         *       "provider_id": "2d3e4f5a-6b7c-4d8e-9f0a-1b2c3d4e5f6a",
+         *       "contact": {
+         *         "name": "Ada Lovelace",
+         *         "email": "ada@example.com"
+         *       }
+         *     }
+         */
+        StaffBookingSeriesRequest: {
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            service_id: string;
+            /**
+             * Format: date-time
+             * @description The first occurrence; its local wall-clock time (in the location's zone) is kept for every date, across DST
+             * @example 2027-03-01T09:00:00Z
+             */
+            starts_at: string;
+            /**
+             * @description RFC 5545 RRULE subset: `FREQ=WEEKLY` (`INTERVAL` 1 or 2, optional `BYDAY=MO,TH`) or `FREQ=MONTHLY` (`INTERVAL` 1–12, optional `BYMONTHDAY`), with exactly one of `COUNT` or `UNTIL` (`YYYYMMDD` or `YYYYMMDDTHHMMSSZ`); at most 52 occurrences. `starts_at` is the first occurrence and must match the rule.
+             * @example FREQ=WEEKLY;BYDAY=TU;COUNT=10
+             */
+            rrule: string;
+            /**
+             * @description `all_or_nothing`: any date that cannot be booked fails the request (409 `series_conflict` listing them) and nothing is booked. `partial`: books the free dates and lists the others in `conflicts`.
+             * @default all_or_nothing
+             * @example partial
+             * @enum {string}
+             */
+            mode?: "all_or_nothing" | "partial";
+            /**
+             * Format: uuid
+             * @description Omit for "any provider" (chosen per date)
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            provider_id?: string;
+            /**
+             * Format: uuid
+             * @description Where every date takes place; needed when the providers work at several locations then
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            location_id?: string;
+            /** @default 1 */
+            party_size?: number;
+            notes?: string;
+            answers?: components["schemas"]["BookingAnswersInput"] & unknown;
+            /** @description The customer; staff may book without email or phone */
+            contact: {
+                /** @example Ada Lovelace */
+                name: string;
+                /**
+                 * Format: email
+                 * @example ada@example.com
+                 */
+                email?: string;
+                /** @example +49 30 1234567 */
+                phone?: string;
+            };
+        };
+        /**
+         * @example {
+         *       "from_booking_id": "7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *       "reason": "Treatment finished early"
+         *     }
+         */
+        CancelBookingSeriesRequest: {
+            /**
+             * Format: uuid
+             * @description Cancel this occurrence and the following ones; omit to cancel every future one (the rest of the series)
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            from_booking_id?: string;
+            reason?: string;
+        };
+        /**
+         * @example {
+         *       "from_booking_id": "7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *       "starts_at": "2027-03-03T09:00:00Z"
+         *     }
+         */
+        RescheduleBookingSeriesRequest: {
+            /**
+             * Format: uuid
+             * @description The first occurrence to move; it and every later active one move
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            from_booking_id: string;
+            /**
+             * Format: date-time
+             * @description Its new start: every later occurrence moves by the same local wall-clock difference
+             * @example 2027-03-01T09:00:00Z
+             */
+            starts_at: string;
+        };
+        /**
+         * @example {
+         *       "service_id": "3e4f5a6b-7c8d-4e9f-8a1b-2c3d4e5f6a7b",
+         *       "starts_at": "2027-03-02T08:00:00Z",
+         *       "rrule": "FREQ=WEEKLY;BYDAY=TU;COUNT=10",
+         *       "mode": "partial",
+         *       "provider_id": "2d3e4f5a-6b7c-4d8e-9f0a-1b2c3d4e5f6a",
+         *       "contact": {
+         *         "name": "Ada Lovelace",
+         *         "email": "ada@example.com"
+         *       }
+         *     }
+         */
+        PublicBookingSeriesRequest: {
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            service_id: string;
+            /**
+             * Format: date-time
+             * @description The first occurrence; its local wall-clock time (in the location's zone) is kept for every date, across DST
+             * @example 2027-03-01T09:00:00Z
+             */
+            starts_at: string;
+            /**
+             * @description RFC 5545 RRULE subset: `FREQ=WEEKLY` (`INTERVAL` 1 or 2, optional `BYDAY=MO,TH`) or `FREQ=MONTHLY` (`INTERVAL` 1–12, optional `BYMONTHDAY`), with exactly one of `COUNT` or `UNTIL` (`YYYYMMDD` or `YYYYMMDDTHHMMSSZ`); at most 52 occurrences. `starts_at` is the first occurrence and must match the rule.
+             * @example FREQ=WEEKLY;BYDAY=TU;COUNT=10
+             */
+            rrule: string;
+            /**
+             * @description `all_or_nothing`: any date that cannot be booked fails the request (409 `series_conflict` listing them) and nothing is booked. `partial`: books the free dates and lists the others in `conflicts`.
+             * @default all_or_nothing
+             * @example partial
+             * @enum {string}
+             */
+            mode?: "all_or_nothing" | "partial";
+            /**
+             * Format: uuid
+             * @description Omit for "any provider" (chosen per date)
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            provider_id?: string;
+            /**
+             * Format: uuid
+             * @description Where every date takes place; needed when the providers work at several locations then
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            location_id?: string;
+            /** @default 1 */
+            party_size?: number;
+            notes?: string;
+            answers?: components["schemas"]["BookingAnswersInput"] & unknown;
+            /** @description Required, unless you are signed in: then your profile is used */
+            contact?: {
+                /** @example Ada Lovelace */
+                name: string;
+                /**
+                 * Format: email
+                 * @example ada@example.com
+                 */
+                email?: string;
+                /** @example +49 30 1234567 */
+                phone?: string;
+            };
+        };
+        /**
+         * @example {
+         *       "id": "4f5a6b7c-8d9e-4f0a-9b1c-2d3e4f5a6b7c",
+         *       "service_id": "3e4f5a6b-7c8d-4e9f-8a1b-2c3d4e5f6a7b",
+         *       "provider_id": "2d3e4f5a-6b7c-4d8e-9f0a-1b2c3d4e5f6a",
+         *       "location_id": null,
+         *       "window_from": "2027-03-01T07:00:00Z",
+         *       "window_to": "2027-03-05T17:00:00Z",
+         *       "contact_name": "Ada Lovelace",
+         *       "contact_email": "ada@example.com",
+         *       "contact_phone": null,
+         *       "party_size": 1,
+         *       "notes": null,
+         *       "answers": [],
+         *       "status": "waiting",
+         *       "position": 2,
+         *       "booking_id": null,
+         *       "source": "public",
+         *       "manage_token": null,
+         *       "created_at": "2027-02-20T10:00:00Z",
+         *       "offers": []
+         *     }
+         */
+        WaitlistEntry: {
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            id: string;
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            service_id: string;
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            provider_id: string | null;
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            location_id: string | null;
+            /**
+             * Format: date-time
+             * @example 2027-03-01T09:00:00Z
+             */
+            window_from: string;
+            /**
+             * Format: date-time
+             * @example 2027-03-01T09:00:00Z
+             */
+            window_to: string;
+            contact_name: string;
+            contact_email: string | null;
+            contact_phone: string | null;
+            party_size: number;
+            notes: string | null;
+            /** @description Answers to the service's questions given when joining, as asked then; the offer books with them */
+            answers: components["schemas"]["BookingAnswer"][];
+            /**
+             * @description `offered`: a time is held for them now
+             * @enum {string}
+             */
+            status: "waiting" | "offered" | "booked" | "removed";
+            /** @description Place in the service's line (1 = offered next); null once booked or removed */
+            position: number | null;
+            /**
+             * Format: uuid
+             * @description The booking they got by accepting an offer
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            booking_id: string | null;
+            /** @enum {string} */
+            source: "public" | "staff";
+            /** @description Shown once, when joining: lets the guest see their place and leave */
+            manage_token: string | null;
+            /**
+             * Format: date-time
+             * @example 2027-03-01T09:00:00Z
+             */
+            created_at: string;
+            /** @description Times offered to this entry, newest first */
+            offers: components["schemas"]["WaitlistEntryOffer"][];
+        };
+        WaitlistEntryOffer: {
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            id: string;
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            booking_id: string;
+            /**
+             * Format: date-time
+             * @example 2027-03-01T09:00:00Z
+             */
+            starts_at: string;
+            /**
+             * Format: date-time
+             * @example 2027-03-01T09:00:00Z
+             */
+            expires_at: string;
+            /** @enum {string} */
+            status: "open" | "accepted" | "declined" | "expired" | "withdrawn";
+            /**
+             * Format: date-time
+             * @example 2027-03-01T09:00:00Z
+             */
+            responded_at: string | null;
+        };
+        /**
+         * @example {
+         *       "service_id": "3e4f5a6b-7c8d-4e9f-8a1b-2c3d4e5f6a7b",
+         *       "provider_id": "2d3e4f5a-6b7c-4d8e-9f0a-1b2c3d4e5f6a",
+         *       "window_from": "2027-03-01T07:00:00Z",
+         *       "window_to": "2027-03-05T17:00:00Z",
+         *       "contact": {
+         *         "name": "Ada Lovelace",
+         *         "email": "ada@example.com"
+         *       }
+         *     }
+         */
+        StaffWaitlistRequest: {
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            service_id: string;
+            /**
+             * Format: uuid
+             * @description Only this provider; omit for any
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            provider_id?: string;
+            /**
+             * Format: uuid
+             * @description Only this location; omit for any
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            location_id?: string;
+            /**
+             * Format: date-time
+             * @description Earliest start wanted
+             * @example 2027-03-01T07:00:00Z
+             */
+            window_from: string;
+            /**
+             * Format: date-time
+             * @description Latest end wanted (at most 100 days after window_from)
+             * @example 2027-03-05T17:00:00Z
+             */
+            window_to: string;
+            /** @default 1 */
+            party_size?: number;
+            notes?: string;
+            answers?: components["schemas"]["BookingAnswersInput"] & unknown;
+            contact: {
+                /** @example Ada Lovelace */
+                name: string;
+                /**
+                 * Format: email
+                 * @example ada@example.com
+                 */
+                email?: string;
+                /** @example +49 30 1234567 */
+                phone?: string;
+            };
+        };
+        /**
+         * @example {
+         *       "position": 1
+         *     }
+         */
+        MoveWaitlistEntryRequest: {
+            /**
+             * @description 1 = offered next
+             * @example 1
+             */
+            position: number;
+        };
+        /**
+         * @example {
+         *       "id": "4f5a6b7c-8d9e-4f0a-9b1c-2d3e4f5a6b7c",
+         *       "service_id": "3e4f5a6b-7c8d-4e9f-8a1b-2c3d4e5f6a7b",
+         *       "provider_id": "2d3e4f5a-6b7c-4d8e-9f0a-1b2c3d4e5f6a",
+         *       "location_id": null,
+         *       "window_from": "2027-03-01T07:00:00Z",
+         *       "window_to": "2027-03-05T17:00:00Z",
+         *       "contact_name": "Ada Lovelace",
+         *       "contact_email": "ada@example.com",
+         *       "contact_phone": null,
+         *       "party_size": 1,
+         *       "notes": null,
+         *       "answers": [],
+         *       "status": "waiting",
+         *       "position": 2,
+         *       "booking_id": null,
+         *       "source": "public",
+         *       "manage_token": "Wm4Yp6Cf0Ga2Jk9Ue3Ri7OzZq3x9Vb2Lr7Tn5Kd1Hs8",
+         *       "created_at": "2027-02-20T10:00:00Z",
+         *       "offers": [],
+         *       "manage_url": "/v1/public/waitlist/4f5a6b7c-8d9e-4f0a-9b1c-2d3e4f5a6b7c?token=Wm4Yp6Cf0Ga2Jk9Ue3Ri7OzZq3x9Vb2Lr7Tn5Kd1Hs8"
+         *     }
+         */
+        JoinedWaitlistEntry: components["schemas"]["WaitlistEntry"] & {
+            /** @example /v1/public/waitlist/4f5a6b7c-8d9e-4f0a-9b1c-2d3e4f5a6b7c?token=… */
+            manage_url: string | null;
+        };
+        /**
+         * @example {
+         *       "service_id": "3e4f5a6b-7c8d-4e9f-8a1b-2c3d4e5f6a7b",
+         *       "provider_id": "2d3e4f5a-6b7c-4d8e-9f0a-1b2c3d4e5f6a",
+         *       "window_from": "2027-03-01T07:00:00Z",
+         *       "window_to": "2027-03-05T17:00:00Z",
+         *       "contact": {
+         *         "name": "Ada Lovelace",
+         *         "email": "ada@example.com"
+         *       }
+         *     }
+         */
+        PublicWaitlistRequest: {
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            service_id: string;
+            /**
+             * Format: uuid
+             * @description Only this provider; omit for any
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            provider_id?: string;
+            /**
+             * Format: uuid
+             * @description Only this location; omit for any
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            location_id?: string;
+            /**
+             * Format: date-time
+             * @description Earliest start wanted
+             * @example 2027-03-01T07:00:00Z
+             */
+            window_from: string;
+            /**
+             * Format: date-time
+             * @description Latest end wanted (at most 100 days after window_from)
+             * @example 2027-03-05T17:00:00Z
+             */
+            window_to: string;
+            /** @default 1 */
+            party_size?: number;
+            notes?: string;
+            answers?: components["schemas"]["BookingAnswersInput"] & unknown;
+            /** @description Required, unless you are signed in */
+            contact?: {
+                /** @example Ada Lovelace */
+                name: string;
+                /**
+                 * Format: email
+                 * @example ada@example.com
+                 */
+                email?: string;
+                /** @example +49 30 1234567 */
+                phone?: string;
+            };
+        };
+        /**
+         * @example {
+         *       "id": "6b7c8d9e-0f1a-4b2c-8d3e-4f5a6b7c8d9e",
+         *       "entry_id": "4f5a6b7c-8d9e-4f0a-9b1c-2d3e4f5a6b7c",
+         *       "status": "accepted",
+         *       "service_id": "3e4f5a6b-7c8d-4e9f-8a1b-2c3d4e5f6a7b",
+         *       "provider_id": "2d3e4f5a-6b7c-4d8e-9f0a-1b2c3d4e5f6a",
+         *       "location_id": "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+         *       "starts_at": "2027-03-02T09:00:00Z",
+         *       "ends_at": "2027-03-02T09:30:00Z",
+         *       "expires_at": "2027-02-28T11:00:00Z",
+         *       "booking": {
+         *         "id": "7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *         "code": "BK-7F3K9QM",
+         *         "status": "confirmed",
+         *         "manage_token": "Wm4Yp6Cf0Ga2Jk9Ue3Ri7OzZq3x9Vb2Lr7Tn5Kd1Hs8"
+         *       }
+         *     }
+         */
+        WaitlistOffer: {
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            id: string;
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            entry_id: string;
+            /** @enum {string} */
+            status: "open" | "accepted" | "declined" | "expired" | "withdrawn";
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            service_id: string;
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            provider_id: string;
+            /**
+             * Format: uuid
+             * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+             */
+            location_id: string;
+            /**
+             * Format: date-time
+             * @example 2027-03-01T09:00:00Z
+             */
+            starts_at: string;
+            /**
+             * Format: date-time
+             * @example 2027-03-01T09:00:00Z
+             */
+            ends_at: string;
+            /**
+             * Format: date-time
+             * @description The time is held until then; afterwards it goes to the next entry
+             * @example 2027-03-01T09:00:00Z
+             */
+            expires_at: string;
+            /** @description Once accepted: the booking, with its code and manage token */
+            booking: {
+                /**
+                 * Format: uuid
+                 * @example 0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11
+                 */
+                id: string;
+                code: string;
+                status: string;
+                manage_token: string;
+            } | null;
         };
     };
     responses: never;
@@ -6262,8 +8368,10 @@ export interface operations {
             header?: {
                 /** @description Makes retries safe: the same key and body return the original booking */
                 "idempotency-key"?: string;
-                /** @description An opaque token the booking page keeps per browser; only its sha256 is compared with the business's device bans */
+                /** @description A device token: one issued by `POST /v1/public/{tenant}/device-tokens` (`sbdt_…`, needs `X-Device-Proof`; the only kind a `strict` anti-scalping service accepts), or an older opaque per-browser token. Only its sha256 is stored and compared (device bans, per-device caps). */
                 "x-device-token"?: string;
+                /** @description With an issued device token: a compact JWS (header `typ: dpop+jwt`, `alg: ES256`, the public `jwk`) signed by the key the token is bound to, over `htm` (method), `htu` (path), `iat`, a one-time `jti`, `ath` (base64url sha256 of the token) and `idk` (the Idempotency-Key, when sent). Good once, for 2 minutes. */
+                "x-device-proof"?: string;
             };
             path: {
                 tenant: string;
@@ -6323,6 +8431,107 @@ export interface operations {
             };
             /** @description Conflict with the current state */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content-Type must be application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    issueDeviceToken: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description With an issued device token: a compact JWS (header `typ: dpop+jwt`, `alg: ES256`, the public `jwk`) signed by the key the token is bound to, over `htm` (method), `htu` (path), `iat`, a one-time `jti`, `ath` (base64url sha256 of the token) and `idk` (the Idempotency-Key, when sent). Good once, for 2 minutes. */
+                "x-device-proof"?: string;
+            };
+            path: {
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeviceTokenRequest"];
+            };
+        };
+        responses: {
+            /** @description Issued */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceToken"];
+                };
+            };
+            /** @description Malformed request (for example invalid JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6742,6 +8951,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Validation failed */
             422: {
                 headers: {
@@ -6926,6 +9144,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not found (also for other tenants' ids) */
             404: {
                 headers: {
@@ -6995,6 +9222,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not found (also for other tenants' ids) */
             404: {
                 headers: {
@@ -7055,6 +9291,15 @@ export interface operations {
             };
             /** @description Missing or invalid credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7144,6 +9389,15 @@ export interface operations {
             };
             /** @description Missing or invalid credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7249,6 +9503,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not found (also for other tenants' ids) */
             404: {
                 headers: {
@@ -7334,6 +9597,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not found (also for other tenants' ids) */
             404: {
                 headers: {
@@ -7403,6 +9675,15 @@ export interface operations {
             };
             /** @description Missing or invalid credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7499,6 +9780,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not found (also for other tenants' ids) */
             404: {
                 headers: {
@@ -7585,6 +9875,15 @@ export interface operations {
             };
             /** @description Missing or invalid credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7768,6 +10067,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not found (also for other tenants' ids) */
             404: {
                 headers: {
@@ -7942,6 +10250,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not found (also for other tenants' ids) */
             404: {
                 headers: {
@@ -8000,6 +10317,15 @@ export interface operations {
             };
             /** @description Missing or invalid credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8174,6 +10500,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Validation failed */
             422: {
                 headers: {
@@ -8330,6 +10665,15 @@ export interface operations {
             };
             /** @description Missing or invalid credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8598,6 +10942,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Validation failed */
             422: {
                 headers: {
@@ -8763,6 +11116,15 @@ export interface operations {
             };
             /** @description Missing or invalid credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9040,6 +11402,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Validation failed */
             422: {
                 headers: {
@@ -9187,6 +11558,15 @@ export interface operations {
             };
             /** @description Missing or invalid credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9446,6 +11826,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Validation failed */
             422: {
                 headers: {
@@ -9602,6 +11991,15 @@ export interface operations {
             };
             /** @description Missing or invalid credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9987,6 +12385,114 @@ export interface operations {
             };
         };
     };
+    updateServiceProvider: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                provider_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ServiceProviderPatch"];
+            };
+        };
+        responses: {
+            /** @description Updated */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceProviderSettings"];
+                };
+            };
+            /** @description Malformed request (for example invalid JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content-Type must be application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     linkServiceResource: {
         parameters: {
             query?: never;
@@ -10137,6 +12643,727 @@ export interface operations {
             };
         };
     };
+    listTravelTimes: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Travel times, oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TravelTimePage"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createTravelTime: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TravelTimeCreate"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TravelTime"];
+                };
+            };
+            /** @description Malformed request (for example invalid JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content-Type must be application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteTravelTime: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateTravelTime: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TravelTimePatch"];
+            };
+        };
+        responses: {
+            /** @description Updated */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TravelTime"];
+                };
+            };
+            /** @description Malformed request (for example invalid JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content-Type must be application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listServiceQuestions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Questions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuestionList"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createServiceQuestion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QuestionCreate"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Question"];
+                };
+            };
+            /** @description Malformed request (for example invalid JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content-Type must be application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteServiceQuestion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                question_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateServiceQuestion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                question_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QuestionPatch"];
+            };
+        };
+        responses: {
+            /** @description Updated */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Question"];
+                };
+            };
+            /** @description Malformed request (for example invalid JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content-Type must be application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listAvailabilityRules: {
         parameters: {
             query?: {
@@ -10163,6 +13390,15 @@ export interface operations {
             };
             /** @description Missing or invalid credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10533,6 +13769,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Validation failed */
             422: {
                 headers: {
@@ -10762,6 +14007,15 @@ export interface operations {
             };
             /** @description Missing or invalid credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11001,6 +14255,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Validation failed */
             422: {
                 headers: {
@@ -11043,13 +14306,22 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Added */
+            /** @description Added: the email has an account */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Member"];
+                };
+            };
+            /** @description Invited: no account has this email yet; the invitation is emailed */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invitation"];
                 };
             };
             /** @description Malformed request (for example invalid JSON) */
@@ -11157,6 +14429,15 @@ export interface operations {
             };
             /** @description Missing or invalid credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11347,6 +14628,400 @@ export interface operations {
             };
             /** @description Conflict with the current state */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content-Type must be application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listInvitations: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string;
+                /** @description Which invitations (default: pending) */
+                status?: "pending" | "accepted" | "revoked" | "expired";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of invitations */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitationPage"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The invitation */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invitation"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revokeInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    previewInvitation: {
+        parameters: {
+            query: {
+                /** @description The token of the invitation link (`/invite?token=…`) */
+                token: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The open invitation */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitationPreview"];
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Gone: the link no longer works */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    acceptInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AcceptInvitationRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed in, acting in the inviting business */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            /** @description Malformed request (for example invalid JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Gone: the link no longer works */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14535,6 +18210,274 @@ export interface operations {
             };
         };
     };
+    setStripeAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StripeAccountRequest"];
+            };
+        };
+        responses: {
+            /** @description The account now used */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "stripe_account": "acct_1SunriseClinic01"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["StripeAccount"];
+                };
+            };
+            /** @description Malformed request (for example invalid JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content-Type must be application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getBookingPayment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The booking's money */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BookingPayment"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getPublicBookingPayment: {
+        parameters: {
+            query?: {
+                /** @description The manage token (or send it as X-Manage-Token) */
+                token?: string;
+            };
+            header?: {
+                /** @description The manage token */
+                "x-manage-token"?: string;
+            };
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The booking's money */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BookingPayment"];
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     receiveStripeWebhook: {
         parameters: {
             query?: never;
@@ -14616,6 +18559,1719 @@ export interface operations {
             };
             /** @description Error */
             501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createBookingSeries: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes retries safe: the same key and body return the original series */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StaffBookingSeriesRequest"];
+            };
+        };
+        responses: {
+            /** @description Booked (in partial mode: the free dates, with the others in `conflicts`) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BookingSeries"];
+                };
+            };
+            /** @description Malformed request (for example invalid JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `series_conflict` (with `conflicts`), `idempotency_conflict`, `invalid_transition` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["BookingSeriesConflictProblem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content-Type must be application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed (`validation_failed`, `invalid_recurrence`, `too_many_occurrences`, …) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getBookingSeries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The series */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BookingSeries"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cancelBookingSeries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CancelBookingSeriesRequest"];
+            };
+        };
+        responses: {
+            /** @description The series after cancelling */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BookingSeries"];
+                };
+            };
+            /** @description Malformed request (for example invalid JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content-Type must be application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rescheduleBookingSeries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RescheduleBookingSeriesRequest"];
+            };
+        };
+        responses: {
+            /** @description The series after moving */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BookingSeries"];
+                };
+            };
+            /** @description Malformed request (for example invalid JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `series_conflict` (with `conflicts`), `idempotency_conflict`, `invalid_transition` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["BookingSeriesConflictProblem"];
+                };
+            };
+            /** @description Content-Type must be application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed (`validation_failed`, `invalid_recurrence`, `too_many_occurrences`, …) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createPublicBookingSeries: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes retries safe: the same key and body return the original series */
+                "idempotency-key"?: string;
+                /** @description The booking page's device token, as for single bookings */
+                "x-device-token"?: string;
+            };
+            path: {
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PublicBookingSeriesRequest"];
+            };
+        };
+        responses: {
+            /** @description Booked */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BookingSeries"];
+                };
+            };
+            /** @description Malformed request (for example invalid JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `series_conflict` (with `conflicts`), `idempotency_conflict`, `invalid_transition` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["BookingSeriesConflictProblem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content-Type must be application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed (`validation_failed`, `invalid_recurrence`, `too_many_occurrences`, …) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getPublicBookingSeries: {
+        parameters: {
+            query?: {
+                /** @description The series manage token (or send it as X-Manage-Token) */
+                token?: string;
+            };
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The series */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BookingSeries"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cancelPublicBookingSeries: {
+        parameters: {
+            query?: {
+                /** @description The series manage token (or send it as X-Manage-Token) */
+                token?: string;
+            };
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CancelBookingSeriesRequest"];
+            };
+        };
+        responses: {
+            /** @description The series after cancelling */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BookingSeries"];
+                };
+            };
+            /** @description Malformed request (for example invalid JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content-Type must be application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reschedulePublicBookingSeries: {
+        parameters: {
+            query?: {
+                /** @description The series manage token (or send it as X-Manage-Token) */
+                token?: string;
+            };
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RescheduleBookingSeriesRequest"];
+            };
+        };
+        responses: {
+            /** @description The series after moving */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BookingSeries"];
+                };
+            };
+            /** @description Malformed request (for example invalid JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `series_conflict` (with `conflicts`), `idempotency_conflict`, `invalid_transition` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["BookingSeriesConflictProblem"];
+                };
+            };
+            /** @description Content-Type must be application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed (`validation_failed`, `invalid_recurrence`, `too_many_occurrences`, …) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWaitlist: {
+        parameters: {
+            query?: {
+                service?: string;
+                status?: "waiting" | "offered" | "booked" | "removed";
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Entries by service, then place in line */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["WaitlistEntry"][];
+                    };
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    addToWaitlist: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StaffWaitlistRequest"];
+            };
+        };
+        responses: {
+            /** @description On the waitlist */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitlistEntry"];
+                };
+            };
+            /** @description Malformed request (for example invalid JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content-Type must be application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getWaitlistEntry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The entry */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitlistEntry"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    removeWaitlistEntry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The removed entry */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitlistEntry"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    moveWaitlistEntry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MoveWaitlistEntryRequest"];
+            };
+        };
+        responses: {
+            /** @description The moved entry */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitlistEntry"];
+                };
+            };
+            /** @description Malformed request (for example invalid JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content-Type must be application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    joinPublicWaitlist: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes retries safe */
+                "idempotency-key"?: string;
+            };
+            path: {
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PublicWaitlistRequest"];
+            };
+        };
+        responses: {
+            /** @description On the waitlist */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JoinedWaitlistEntry"];
+                };
+            };
+            /** @description Malformed request (for example invalid JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content-Type must be application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getPublicWaitlistEntry: {
+        parameters: {
+            query?: {
+                /** @description The entry's manage token or the offer's token (or send it as X-Manage-Token) */
+                token?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The entry */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitlistEntry"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    leavePublicWaitlist: {
+        parameters: {
+            query?: {
+                /** @description The entry's manage token or the offer's token (or send it as X-Manage-Token) */
+                token?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The entry, removed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitlistEntry"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getWaitlistOffer: {
+        parameters: {
+            query?: {
+                /** @description The entry's manage token or the offer's token (or send it as X-Manage-Token) */
+                token?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The offer */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitlistOffer"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    acceptWaitlistOffer: {
+        parameters: {
+            query?: {
+                /** @description The entry's manage token or the offer's token (or send it as X-Manage-Token) */
+                token?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted: the booking is yours */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitlistOffer"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    declineWaitlistOffer: {
+        parameters: {
+            query?: {
+                /** @description The entry's manage token or the offer's token (or send it as X-Manage-Token) */
+                token?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Declined */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitlistOffer"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for other tenants' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -6,6 +6,7 @@ import { chromium, type Browser } from 'playwright-core';
 import postgres from 'postgres';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { createApp } from '#src/app.ts';
+import type { AppDeps } from '#src/http/env.ts';
 import type { StripeBilling } from '#src/lib/stripe-billing.ts';
 import { createLogger } from '#src/lib/logger.ts';
 import { scryptHasher } from '#src/lib/passwords.ts';
@@ -28,7 +29,7 @@ export interface E2e {
  * A real server (the app as slotbase_api, with its live-availability hub) and Debian's Chromium
  * driven by playwright-core, for this test file.
  */
-export function useE2e(options: { stripe?: StripeBilling } = {}): () => E2e {
+export function useE2e(options: { stripe?: StripeBilling; deps?: () => Partial<AppDeps> } = {}): () => E2e {
   const getDb = useTestDb();
   let sql: postgres.Sql | undefined;
   let hub: AvailabilityHub | undefined;
@@ -50,6 +51,8 @@ export function useE2e(options: { stripe?: StripeBilling } = {}): () => E2e {
       logger: createLogger('silent'),
       rateLimit: false,
       ...(options.stripe ? { stripe: options.stripe } : {}),
+      // Called in beforeAll, after hooks registered earlier (a stand-in server) have run.
+      ...options.deps?.(),
     });
     server = await new Promise<ServerType>((resolve) => {
       const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));

@@ -20,9 +20,10 @@ export interface TestApi {
 
 /**
  * The app against this file's database, connected as the API's own login role (slotbase_api),
- * exactly as in production: never superuser, never BYPASSRLS.
+ * exactly as in production: never superuser, never BYPASSRLS. `overrides` may be a function, called
+ * in beforeAll (after earlier-registered hooks, e.g. a stand-in server, have started).
  */
-export function useApi(overrides: Partial<AppDeps> = {}): () => TestApi {
+export function useApi(overrides: Partial<AppDeps> | (() => Partial<AppDeps>) = {}): () => TestApi {
   const getDb = useTestDb();
   let api: TestApi | undefined;
   let sql: postgres.Sql | undefined;
@@ -32,7 +33,7 @@ export function useApi(overrides: Partial<AppDeps> = {}): () => TestApi {
     url.password = inject('apiPassword');
     sql = postgres(url.toString(), { max: 8, onnotice: () => {} });
     const tokens = createTokenService({ secret: TEST_JWT_SECRET, supabaseJwtSecret: TEST_SUPABASE_JWT_SECRET });
-    const app = createApp({ sql, tokens, passwords: scryptHasher, logger: createLogger('silent'), bodyLimit: 64 * 1024, ...overrides });
+    const app = createApp({ sql, tokens, passwords: scryptHasher, logger: createLogger('silent'), bodyLimit: 64 * 1024, ...(typeof overrides === 'function' ? overrides() : overrides) });
     const request: TestApi['request'] = async (method, path, options = {}) =>
       app.request(path, {
         method,

@@ -20,7 +20,9 @@ import { utc } from './staff-world.ts';
  * owner) and as the table owner otherwise: catalog (location, provider, room, appointment,
  * approval and group services, rules, a date override, time off), a session with seats taken,
  * bookings in EVERY status, a calendar feed, a webhook endpoint with a delivery, a notification,
- * an opt-out, a ban, an API key, a viewer member and a registered customer with a booking.
+ * an opt-out, a ban, an API key, a viewer member and a registered customer with a booking; a
+ * booking question on the public service, a hidden service with a question, a second location
+ * with a travel time, a recurring series, a waitlist entry with an offer, a pending invitation.
  * Used by the fuzz test and the cross-tenant probe: both compare such a tenant before and after.
  */
 export interface PopulatedTenant {
@@ -40,6 +42,8 @@ export interface PopulatedTenant {
   bookings: Record<string, { id: string; code: string; manageToken: string }>;
   /** A calendar feed's secret token (for /v1/feeds/{token}.ics). */
   feedToken: string;
+  /** A service kept off the public page (is_public false) and its question: never public, unlike ids.services and ids.questions. */
+  hidden: { serviceId: string; questionId: string };
 }
 
 export const ALL_STATUSES = ['held', 'pending', 'confirmed', 'cancelled', 'rejected', 'expired', 'completed', 'no_show'] as const;
@@ -80,6 +84,16 @@ export async function populateTenant(api: TestApi): Promise<PopulatedTenant> {
   const webhookDelivery = (await call<{ id: string }>('POST', `/v1/webhook-endpoints/${webhookEndpoint}/test`, undefined, 202)).id;
   const optOut = await create('/v1/notification-opt-outs', { channel: 'email', address: `${tenant.slug}-quiet@example.test` });
   const ban = await create('/v1/bans', { kind: 'email', value: `${tenant.slug}-banned@example.test`, reason: 'probe' });
+  // Someone without an account added as a member: a pending invitation (202).
+  const invitation = (await call<{ id: string }>('POST', '/v1/members', { email: `${tenant.slug}-invited@example.test`, role: 'viewer' }, 202)).id;
+  const question = await create(`/v1/services/${service.id}/questions`, { kind: 'text', label: 'Probe question' });
+  // A service off the public page, offered by the same provider, with a question of its own.
+  const hiddenService = await create('/v1/services', { slug: uniq('hidden-'), name: 'Hidden service', duration_minutes: 30, is_public: false });
+  await linkProvider(db, tenant.id, hiddenService, provider.id);
+  const hiddenQuestion = await create(`/v1/services/${hiddenService}/questions`, { kind: 'checkbox', label: 'Hidden question' });
+  // A second location and the travel time a provider needs between the two.
+  const location2 = await createLocation(db, tenant.id, { timeZone: 'Europe/Berlin' });
+  const travelTime = await create('/v1/travel-times', { location_a_id: location.id, location_b_id: location2.id, minutes: 30 });
   const key = await call<{ id: string; key: string }>('POST', '/v1/api-keys', { name: 'probe', scopes: ['*'] });
   const apiKey = key.key;
   expect(apiKey).toMatch(/^sb_live_/);
@@ -87,9 +101,10 @@ export async function populateTenant(api: TestApi): Promise<PopulatedTenant> {
   // Bookings in every status, an hour apart, so none collides with another.
   const bookings: PopulatedTenant['bookings'] = {};
   let hour = 0;
-  const book = async (serviceId: string, hold = false) => {
+  // Completed and no-show ones yesterday: an outcome is recorded only once a booking has started.
+  const book = async (serviceId: string, hold = false, past = false) => {
     const b = await call<{ id: string; code: string; manage_token: string; status: string }>('POST', '/v1/bookings', {
-      service_id: serviceId, provider_id: provider.id, starts_at: utc(3, `${String(6 + hour++).padStart(2, '0')}:00`), hold,
+      service_id: serviceId, provider_id: provider.id, starts_at: utc(past ? -1 : 3, `${String(6 + hour++).padStart(2, '0')}:00`), hold,
       contact: { name: 'Ada Guest', email: `ada-${hour}@example.test` },
     });
     return { id: b.id, code: b.code, manageToken: b.manage_token, status: b.status };
@@ -104,10 +119,10 @@ export async function populateTenant(api: TestApi): Promise<PopulatedTenant> {
   const rejected = await book(approval.id);
   await call('POST', `/v1/bookings/${rejected.id}/reject`, { reason: 'probe' }, 200);
   bookings.rejected = rejected;
-  const completed = await book(service.id);
+  const completed = await book(service.id, false, true);
   await call('POST', `/v1/bookings/${completed.id}/complete`, undefined, 200);
   bookings.completed = completed;
-  const noShow = await book(service.id);
+  const noShow = await book(service.id, false, true);
   await call('POST', `/v1/bookings/${noShow.id}/no-show`, undefined, 200);
   bookings.no_show = noShow;
   const expired = await book(service.id, true);
@@ -132,6 +147,18 @@ export async function populateTenant(api: TestApi): Promise<PopulatedTenant> {
     service_id: service.id, starts_at: utc(4, '11:00'), contact: { name: 'Carla Customer', email: customerEmail },
   }, 201, customer.access_token);
 
+  // A recurring series, a waitlist entry and an offer to it (the offer job's SQL, run here as the worker would).
+  const series = await create('/v1/booking-series', {
+    service_id: service.id, provider_id: provider.id, starts_at: utc(6, '09:00'), rrule: 'FREQ=WEEKLY;COUNT=2', contact: { name: 'Series Guest', email: 'series@example.test' },
+  });
+  const waitlistEntry = await create('/v1/waitlist', {
+    service_id: service.id, provider_id: provider.id, window_from: utc(3, '00:00'), window_to: utc(4, '00:00'), contact: { name: 'Wait Guest', email: 'wait@example.test' },
+  });
+  const [offer] = await db.query<{ id: string }>('select slotbase_private.offer_waitlist_slot($1, $2, $3, $4, $5) as id', [
+    tenant.id, service.id, provider.id, location.id, utc(3, '20:00'),
+  ]);
+  expect(offer?.id).toBeTruthy();
+
   const feedToken = feed.url.match(/\/feeds\/([^/]+)\.ics$/)?.[1];
   expect(feedToken, feed.url).toBeTruthy();
   for (const s of ALL_STATUSES) {
@@ -149,6 +176,7 @@ export async function populateTenant(api: TestApi): Promise<PopulatedTenant> {
     customerUserId: customer.user.id,
     bookings,
     feedToken: feedToken!,
+    hidden: { serviceId: hiddenService, questionId: hiddenQuestion },
     ids: {
       locations: location.id,
       providers: provider.id,
@@ -167,8 +195,14 @@ export async function populateTenant(api: TestApi): Promise<PopulatedTenant> {
       'webhook-deliveries': webhookDelivery,
       'notification-opt-outs': optOut,
       bans: ban,
+      questions: question,
       'api-keys': key.id,
       notifications: notification!.id,
+      'booking-series': series,
+      waitlist: waitlistEntry,
+      'waitlist-offers': offer!.id,
+      invitations: invitation,
+      'travel-times': travelTime,
     },
   };
 }

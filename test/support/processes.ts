@@ -117,6 +117,9 @@ export function useProcesses() {
       LOG_LEVEL: 'silent',
       RATE_LIMIT_PUBLIC_PER_MINUTE: '1000000',
       RATE_LIMIT_AUTHENTICATED_PER_MINUTE: '1000000',
+      RATE_LIMIT_BOOKING_PER_MINUTE: '1000000',
+      RATE_LIMIT_AUTH_PER_MINUTE: '1000000',
+      RATE_LIMIT_DEVICE_TOKEN_PER_MINUTE: '1000000',
       ...options.env,
     });
     const base = `http://127.0.0.1:${port}`;

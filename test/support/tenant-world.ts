@@ -26,6 +26,13 @@ export interface TenantWorld extends TenantFixture {
   sessionId: string;
   bookingId: string;
   banId: string;
+  /** A second location, and the travel time between it and the first. */
+  location2Id: string;
+  travelTimeId: string;
+  questionId: string;
+  seriesId: string;
+  waitlistEntryId: string;
+  waitlistOfferId: string;
   admin: Member;
   viewer: Member;
 }
@@ -47,12 +54,12 @@ export async function createTenantWorld(db: Queryable): Promise<TenantWorld> {
     `insert into slotbase.time_off (tenant_id, provider_id, starts_at, ends_at) values ($1, $2, '2030-02-01T00:00Z', '2030-02-02T00:00Z') returning id`,
     [tenant.id, provider.id],
   );
-  // A group session next week and one booking in it, made through the booking function as the owner.
+  // A group session next week (forced: whatever the provider's hours then) and one booking in it, made through the booking function as the owner.
   const group = await createService(db, tenant.id, { kind: 'group', defaultCapacity: 10, maxPartySize: 4 });
   await linkProvider(db, tenant.id, group.id, provider.id);
   const [session] = await db.query<{ id: string }>(
-    `insert into slotbase.sessions (tenant_id, service_id, provider_id, location_id, starts_at, ends_at, capacity)
-     values ($1, $2, $3, $4, date_trunc('hour', now()) + interval '7 days', date_trunc('hour', now()) + interval '7 days 1 hour', 10) returning id`,
+    `insert into slotbase.sessions (tenant_id, service_id, provider_id, location_id, starts_at, ends_at, capacity, is_forced)
+     values ($1, $2, $3, $4, date_trunc('hour', now()) + interval '7 days', date_trunc('hour', now()) + interval '7 days 1 hour', 10, true) returning id`,
     [tenant.id, group.id, provider.id, location.id],
   );
   const [booking] = await db.query<{ id: string }>(
@@ -69,9 +76,41 @@ export async function createTenantWorld(db: Queryable): Promise<TenantWorld> {
     `insert into slotbase.ban_hits (tenant_id, ban_id, service_id, starts_at, contact_email) values ($1, $2, $3, now() + interval '1 day', 'Mallory@example.test')`,
     [tenant.id, ban!.id, service.id],
   );
+  // Issue 9's tables: a travel time between two locations and a question on the service (as an
+  // admin would write them), a recurring series, a waitlist entry and an offer to it (written as
+  // the series and waitlist functions would: callers cannot).
+  const location2 = await createLocation(db, tenant.id);
+  const [travel] = await db.query<{ id: string }>(
+    `insert into slotbase.location_travel_times (tenant_id, location_a_id, location_b_id, minutes) values ($1, $2, $3, 30) returning id`,
+    [tenant.id, location.id, location2.id],
+  );
+  const [question] = await db.query<{ id: string }>(
+    `insert into slotbase.service_questions (tenant_id, service_id, kind, label, max_length) values ($1, $2, 'text', 'Anything we should know?', 200) returning id`,
+    [tenant.id, service.id],
+  );
+  const [series] = await db.query<{ id: string }>(
+    `insert into slotbase.booking_series (tenant_id, code, manage_token_hash, service_id, provider_id, location_id, rrule, mode, time_zone, first_starts_at, contact_name, source)
+     values ($1, 'SR-222222', '\\x00', $2, $3, $4, 'FREQ=WEEKLY;COUNT=2', 'partial', 'UTC', '2030-03-04T09:00Z', 'Sam Series', 'staff') returning id`,
+    [tenant.id, service.id, provider.id, location.id],
+  );
+  const [entry] = await db.query<{ id: string }>(
+    `insert into slotbase.waitlist_entries (tenant_id, service_id, provider_id, location_id, window_from, window_to, contact_name, contact_email, sort_key, source, manage_token_hash, status)
+     values ($1, $2, $3, $4, '2030-04-01T00:00Z', '2030-04-02T00:00Z', 'Wanda Wait', 'wanda@example.test', 1, 'public', '\\x00', 'offered') returning id`,
+    [tenant.id, service.id, provider.id, location.id],
+  );
+  const [offer] = await db.query<{ id: string }>(
+    `insert into slotbase.waitlist_offers (tenant_id, entry_id, booking_id, starts_at, expires_at) values ($1, $2, $3, now() + interval '7 days', now() + interval '1 day') returning id`,
+    [tenant.id, entry!.id, booking!.id],
+  );
   return {
     ...tenant,
     banId: ban!.id,
+    location2Id: location2.id,
+    travelTimeId: travel!.id,
+    questionId: question!.id,
+    seriesId: series!.id,
+    waitlistEntryId: entry!.id,
+    waitlistOfferId: offer!.id,
     groupServiceId: group.id,
     sessionId: session!.id,
     bookingId: booking!.id,

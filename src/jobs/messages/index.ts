@@ -60,6 +60,17 @@ export function formatStart(start: Date, zone: string, intl: string): string {
   return `${formatter('full', zone, intl).format(start)} (${zone})`;
 }
 
+/** An amount in Stripe's smallest currency unit, formatted in the reader's language (zero-decimal currencies such as JPY included). */
+export function formatMoney(cents: number, currency: string, intl: string): string {
+  const format = new Intl.NumberFormat(intl, { style: 'currency', currency });
+  return format.format(cents / 10 ** (format.resolvedOptions().maximumFractionDigits ?? 2));
+}
+
+function refundTextOf(catalog: LocaleCatalog, r: NonNullable<MessageFields['refund']>): string {
+  const kind = r.amountCents === 0 ? 'none' : r.amountCents >= r.paidCents ? 'full' : 'partial';
+  return catalog.labels.refundText(formatMoney(r.amountCents, r.currency, catalog.intl), formatMoney(r.paidCents, r.currency, catalog.intl), kind);
+}
+
 export interface RenderedEmail {
   subject: string;
   text: string;
@@ -82,10 +93,13 @@ export function renderEmail(catalog: LocaleCatalog, template: Template, m: Messa
     ...(template === 'approval_request'
       ? ([[l.booker, [m.contactName, m.contactEmail, m.contactPhone].filter(Boolean).join(', ')]] as [string, string][])
       : []),
+    ...(template === 'confirmation' || template === 'approval_request' ? (m.answers ?? []).map((a): [string, string] => [a.label, a.value]) : []),
     [l.code, m.code],
+    ...(m.offerExpires ? ([[l.offerExpires, m.offerExpires]] as [string, string][]) : []),
     ...(m.reason ? ([[l.reason, m.reason]] as [string, string][]) : []),
+    ...(m.refund ? ([[l.refund, refundTextOf(catalog, m.refund)]] as [string, string][]) : []),
   ];
-  const manage = m.manageUrl ? { label: l.manage, url: m.manageUrl } : undefined;
+  const manage = m.offerUrl ? { label: l.acceptOffer, url: m.offerUrl } : m.manageUrl ? { label: l.manage, url: m.manageUrl } : undefined;
   const footer = l.footer(m.tenantName);
 
   const text = [

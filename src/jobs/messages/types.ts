@@ -1,5 +1,5 @@
 /** What a notification is about: one template per kind of message (notifications.template). */
-export type Template = 'confirmation' | 'reminder' | 'rescheduled' | 'cancelled' | 'rejected' | 'approval_request';
+export type Template = 'confirmation' | 'reminder' | 'rescheduled' | 'cancelled' | 'rejected' | 'approval_request' | 'waitlist_offer';
 
 /**
  * Everything a template may show, already formatted for the reader: times in the location's
@@ -24,10 +24,17 @@ export interface MessageFields {
   previousWhen?: string;
   /** rejected / cancelled: the reason staff gave, if any. */
   reason?: string | null;
+  /** rejected / cancelled after a payment: what is refunded of what was paid (smallest currency unit, as Stripe counts). */
+  refund?: { amountCents: number; paidCents: number; currency: string };
   /** Customer messages: the page where the booker views, reschedules or cancels. */
   manageUrl?: string;
+  /** waitlist_offer: where the customer accepts or declines the offered time, and until when. */
+  offerUrl?: string;
+  offerExpires?: string;
   /** approval_request: where staff act on the booking (the API). */
   bookingId: string;
+  /** confirmation / approval_request: the booker's answers to the service's questions, formatted ("Yes", "Teeth, Braces"). */
+  answers?: { label: string; value: string }[];
 }
 
 /** One email's words: the HTML and plain-text bodies are both built from this. */
@@ -58,7 +65,16 @@ export interface LocaleCatalog {
     code: string;
     booker: string;
     reason: string;
+    /** A ticked / unticked checkbox answer. */
+    yes: string;
+    no: string;
+    /** The refund row of cancelled/rejected mails: its label, and its text from formatted amounts. */
+    refund: string;
+    refundText(amount: string, paid: string, kind: 'full' | 'partial' | 'none'): string;
     manage: string;
+    /** waitlist_offer: the link's label and the row naming the offer's end. */
+    acceptOffer: string;
+    offerExpires: string;
     /** Footer line: "Sent by {tenant} via Slotbase". */
     footer(tenantName: string): string;
   };

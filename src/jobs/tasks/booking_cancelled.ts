@@ -1,5 +1,5 @@
 import { defineTask } from '#src/jobs/deps.ts';
-import { customerEmail, deliverAll, loadBookingContext } from '#src/jobs/notify.ts';
+import { customerEmail, deliverAll, loadBookingContext, loadBookingRefund } from '#src/jobs/notify.ts';
 import { BookingPayload } from '#src/jobs/payloads.ts';
 
 /**
@@ -13,8 +13,10 @@ export default defineTask((deps) => async (payload, helpers) => {
     helpers.logger.info(`cancellation notice for ${booking_id} skipped: the booking is ${ctx?.status ?? 'gone'}${ctx && !ctx.was_requested ? ' (never more than a hold)' : ''}`);
     return;
   }
+  const refund = await loadBookingRefund(deps.sql, tenant_id, booking_id);
   await deliverAll([
     customerEmail(deps, ctx, 'cancelled', {
+      ...(refund ? { refund } : {}),
       ics: 'CANCEL',
       reason: ctx.status_reason,
       withManageLink: false,

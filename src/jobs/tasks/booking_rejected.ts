@@ -1,5 +1,5 @@
 import { defineTask } from '#src/jobs/deps.ts';
-import { customerEmail, deliverAll, loadBookingContext } from '#src/jobs/notify.ts';
+import { customerEmail, deliverAll, loadBookingContext, loadBookingRefund } from '#src/jobs/notify.ts';
 import { BookingPayload } from '#src/jobs/payloads.ts';
 
 /** Staff rejected a booking request (job_key rejected:<booking>): email with the reason and METHOD:CANCEL. */
@@ -10,8 +10,10 @@ export default defineTask((deps) => async (payload, helpers) => {
     helpers.logger.info(`rejection notice for ${booking_id} skipped: the booking is ${ctx?.status ?? 'gone'}`);
     return;
   }
+  const refund = await loadBookingRefund(deps.sql, tenant_id, booking_id);
   await deliverAll([
     customerEmail(deps, ctx, 'rejected', {
+      ...(refund ? { refund } : {}),
       ics: 'CANCEL',
       reason: ctx.status_reason,
       withManageLink: false,

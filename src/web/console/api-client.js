@@ -67,6 +67,13 @@ async function call(method, template, read, args) {
 // ---------- schemas (components/schemas) ----------
 
 /**
+ * @typedef {Object} AcceptInvitationRequest
+ * @property {string} token The token of the invitation link (`/invite?token=…`)
+ * @property {string} password The new account's password; for an email that already has an account, that account's password
+ * @property {string} [display_name]
+ */
+
+/**
  * @typedef {Object} AnalyticsSummary
  * @property {string} from
  * @property {string} to
@@ -83,7 +90,8 @@ async function call(method, template, read, args) {
  * @property {string} name
  * @property {string} key_prefix The first 12 characters of the key
  * @property {Array<ApiKeyScope>} scopes
- * @property {"admin" | "receptionist" | "viewer"} role The membership role the key acts with under RLS
+ * @property {"admin" | "receptionist" | "viewer"} role The highest membership role the key acts with under RLS
+ * @property {"admin" | "receptionist" | "viewer" | null} effective_role The role it acts with now: `role`, lowered to its creator's current role; null once revoked (also when its creator left the tenant)
  * @property {string} service_user_id The key's own member (the `sub` its requests act as)
  * @property {string | null} created_by
  * @property {string} created_at
@@ -225,6 +233,7 @@ async function call(method, template, read, args) {
  * @property {string | null} grace_ends_at If still past due then, public booking pauses (BILLING_GRACE_DAYS after past_due_since)
  * @property {boolean} is_booking_paused Public booking is paused (past due beyond the grace period); staff can still book and pay
  * @property {boolean} limits_enforced Whether this deployment enforces plan limits
+ * @property {string | null} stripe_account The connected Stripe account booking payments are taken on (null: the platform account)
  * @property {{ providers: PlanUsage, locations: PlanUsage, bookings_per_month: PlanUsage, webhook_endpoints: PlanUsage, sms_per_month: PlanUsage }} usage
  */
 
@@ -253,11 +262,25 @@ async function call(method, template, read, args) {
  * @property {string} starts_at
  * @property {string} ends_at
  * @property {string | null} notes
+ * @property {Array<BookingAnswer>} answers Answers to the service's booking questions, as asked when the booking was made
  * @property {string | null} hold_expires_at
  * @property {string | null} status_reason
  * @property {string | null} created_by
  * @property {string} created_at
  * @property {string} updated_at
+ */
+
+/**
+ * @typedef {Object} BookingAnswer
+ * @property {string} question_id
+ * @property {string} label
+ * @property {QuestionKind} kind
+ * @property {string | Array<string> | boolean} value
+ */
+
+/**
+ * Answers to the service's questions by question id; required questions must be answered (422 `invalid_answer` naming `answers.<question id>`)
+ * @typedef {{ [key: string]: string | Array<string> | boolean | null }} BookingAnswersInput
  */
 
 /**
@@ -279,6 +302,21 @@ async function call(method, template, read, args) {
  */
 
 /**
+ * @typedef {Object} BookingPayment
+ * @property {string} booking_id
+ * @property {string | null} currency
+ * @property {number | null} amount_total_cents The booking's price (price × party size); null for a free service
+ * @property {number} amount_paid_cents Paid through Checkout (the deposit, or everything)
+ * @property {number | null} amount_due_cents Still to pay at the appointment (0 once cancelled)
+ * @property {number | null} deposit_percent
+ * @property {number | null} cancellation_notice_minutes
+ * @property {number | null} late_cancellation_refund_percent
+ * @property {string | null} full_refund_until Cancelling before this refunds everything paid (null: nothing paid)
+ * @property {number | null} refund_if_cancelled_cents What the booker gets back if they cancel now (null when the booking can no longer be cancelled)
+ * @property {BookingRefund} refund
+ */
+
+/**
  * @typedef {Object} BookingReasonRequest
  * @property {string} [reason]
  */
@@ -297,6 +335,59 @@ async function call(method, template, read, args) {
  * @property {number} party_size
  * @property {string | null} hold_expires_at
  * @property {string} manage_url
+ */
+
+/**
+ * The refund decided when the booking was cancelled or rejected
+ * @typedef {{ amount_cents: number, status: "queued" | "none" | "pending" | "requires_action" | "succeeded" | "failed" | "canceled", basis: "before_notice" | "late" | "staff_cancelled" | "rejected", stripe_refund_id: string | null } | null} BookingRefund
+ */
+
+/**
+ * @typedef {Object} BookingSeries
+ * @property {string} id
+ * @property {string} code
+ * @property {string | null} manage_token With the code it lets the booker view, cancel or move the series; shown to the booker, null for staff reads
+ * @property {string | null} manage_url
+ * @property {string} service_id
+ * @property {string | null} provider_id
+ * @property {string} location_id
+ * @property {string} rrule
+ * @property {"all_or_nothing" | "partial"} mode
+ * @property {string} time_zone
+ * @property {string} contact_name
+ * @property {number} party_size
+ * @property {"public" | "staff"} source
+ * @property {string} created_at
+ * @property {Array<BookingSeriesOccurrence>} occurrences Every booking of the series, earliest first (cancelled ones included)
+ * @property {Array<BookingSeriesConflict>} conflicts Dates the rule yields that could not be booked when the series was created (partial mode)
+ */
+
+/**
+ * @typedef {Object} BookingSeriesConflict
+ * @property {number} [occurrence] Which date of the rule (1 = the first); when creating
+ * @property {string} [booking_id] The occurrence that could not move; when rescheduling
+ * @property {string} starts_at
+ * @property {string} local_starts_at
+ * @property {string} code Why, as the problem `code` booking that date alone would answer (`slot_taken`, `outside_availability`, `too_early`, …)
+ * @property {string} sqlstate
+ * @property {string} message
+ */
+
+/**
+ * @typedef {Problem & { conflicts?: Array<BookingSeriesConflict> }} BookingSeriesConflictProblem
+ */
+
+/**
+ * @typedef {Object} BookingSeriesOccurrence
+ * @property {string} booking_id
+ * @property {string} code
+ * @property {string | null} manage_token The occurrence's own manage token (for the holder of the series token); null for staff
+ * @property {"held" | "pending" | "confirmed" | "completed" | "no_show" | "cancelled" | "rejected" | "expired"} status
+ * @property {string} starts_at
+ * @property {string} ends_at
+ * @property {string} local_starts_at Wall-clock start in the series' zone
+ * @property {string} provider_id
+ * @property {string} location_id
  */
 
 /**
@@ -337,6 +428,12 @@ async function call(method, template, read, args) {
  * @typedef {Object} CalendarFeedPage
  * @property {Array<CalendarFeed>} data
  * @property {string | null} next_cursor Pass as `cursor` for the next page; null on the last page
+ */
+
+/**
+ * @typedef {Object} CancelBookingSeriesRequest
+ * @property {string} [from_booking_id] Cancel this occurrence and the following ones; omit to cancel every future one (the rest of the series)
+ * @property {string} [reason]
  */
 
 /**
@@ -406,6 +503,27 @@ async function call(method, template, read, args) {
  */
 
 /**
+ * The public half of a P-256 key the client generated (JWK, RFC 7517; exactly kty, crv, x, y: never the private `d`)
+ * @typedef {Object} DevicePublicKey
+ * @property {"EC"} kty
+ * @property {"P-256"} crv
+ * @property {string} x
+ * @property {string} y
+ */
+
+/**
+ * @typedef {Object} DeviceToken
+ * @property {string} device_token Shown once. Send as X-Device-Token, with a fresh X-Device-Proof signed by the same key on each booking
+ * @property {string} key_thumbprint RFC 7638 SHA-256 thumbprint of the bound key
+ * @property {string} expires_at
+ */
+
+/**
+ * @typedef {Object} DeviceTokenRequest
+ * @property {DevicePublicKey} public_key
+ */
+
+/**
  * @typedef {Object} GenerateSessionsRequest
  * @property {string} service_id A group service
  * @property {string} from
@@ -423,6 +541,7 @@ async function call(method, template, read, args) {
  * @property {number} capacity
  * @property {number} seats_taken
  * @property {"scheduled" | "cancelled"} status
+ * @property {boolean} is_forced Scheduled outside the provider's working time on purpose (`force: true`)
  * @property {string} created_at
  * @property {string} updated_at
  */
@@ -430,6 +549,46 @@ async function call(method, template, read, args) {
 /**
  * @typedef {Object} Health
  * @property {"ok"} status
+ */
+
+/**
+ * @typedef {Object} Invitation
+ * @property {string} id
+ * @property {string} email
+ * @property {"owner" | "admin" | "receptionist" | "provider" | "viewer"} role
+ * @property {string | null} location_id When set, the member will see and manage only this location
+ * @property {InvitationStatus} status
+ * @property {string | null} invited_by
+ * @property {string} created_at
+ * @property {string} expires_at The link stops working at this time (7 days after it was sent)
+ * @property {string | null} accepted_at
+ * @property {string | null} accepted_user_id
+ * @property {string | null} revoked_at
+ */
+
+/**
+ * @typedef {Object} InvitationPage
+ * @property {Array<Invitation>} data
+ * @property {string | null} next_cursor Pass as `cursor` for the next page; null on the last page
+ */
+
+/**
+ * @typedef {Object} InvitationPreview
+ * @property {string} email
+ * @property {"owner" | "admin" | "receptionist" | "provider" | "viewer"} role
+ * @property {{ id: string, slug: string, name: string }} tenant
+ * @property {{ id: string, name: string } | null} location
+ * @property {string} expires_at
+ * @property {boolean} has_account The email already has a Slotbase account with a password: accepting asks for that password (it is never changed)
+ */
+
+/**
+ * `pending` until accepted, revoked, or past `expires_at`
+ * @typedef {"pending" | "accepted" | "revoked" | "expired"} InvitationStatus
+ */
+
+/**
+ * @typedef {WaitlistEntry & { manage_url: string | null }} JoinedWaitlistEntry
  */
 
 /**
@@ -503,6 +662,11 @@ async function call(method, template, read, args) {
  * @typedef {Object} MemberPatch
  * @property {"owner" | "admin" | "receptionist" | "provider" | "viewer"} [role]
  * @property {string | null} [location_id]
+ */
+
+/**
+ * @typedef {Object} MoveWaitlistEntryRequest
+ * @property {number} position 1 = offered next
  */
 
 /**
@@ -591,8 +755,8 @@ async function call(method, template, read, args) {
  */
 
 /**
- * What the message is about; `approval_request` goes to staff, the others to the booker
- * @typedef {"confirmation" | "reminder" | "rescheduled" | "cancelled" | "rejected" | "approval_request"} NotificationTemplate
+ * What the message is about; `approval_request` goes to staff, `invitation` (no booking) to an invited colleague, the others to the booker
+ * @typedef {"confirmation" | "reminder" | "rescheduled" | "cancelled" | "rejected" | "approval_request" | "waitlist_offer" | "invitation"} NotificationTemplate
  */
 
 /**
@@ -653,6 +817,8 @@ async function call(method, template, read, args) {
  * @property {string | null} phone
  * @property {string | null} user_id Staff account that may manage this provider's own hours
  * @property {string | null} location_id Home location
+ * @property {number | null} max_bookings_per_day Active appointments (all services) per local day; null = no limit
+ * @property {number | null} max_bookings_per_week Active appointments (all services) per local ISO week; null = no limit
  * @property {string} created_at
  * @property {string} updated_at
  * @property {string | null} deleted_at
@@ -665,6 +831,8 @@ async function call(method, template, read, args) {
  * @property {string | null} [phone]
  * @property {string | null} [user_id]
  * @property {string | null} [location_id]
+ * @property {number | null} [max_bookings_per_day] Active appointments (all services) per local day; null = no limit
+ * @property {number | null} [max_bookings_per_week] Active appointments (all services) per local ISO week; null = no limit
  */
 
 /**
@@ -680,6 +848,8 @@ async function call(method, template, read, args) {
  * @property {string | null} [phone]
  * @property {string | null} [user_id]
  * @property {string | null} [location_id]
+ * @property {number | null} [max_bookings_per_day] Active appointments (all services) per local day; null = no limit
+ * @property {number | null} [max_bookings_per_week] Active appointments (all services) per local ISO week; null = no limit
  */
 
 /**
@@ -708,6 +878,21 @@ async function call(method, template, read, args) {
  * @property {{ name: string, email?: string, phone?: string }} [contact] Required, unless you are signed in: then your profile (name, email, phone) is used
  * @property {string} [notes]
  * @property {boolean} [hold] Create a held booking (pay-then-confirm); it expires unless confirmed
+ * @property {BookingAnswersInput} [answers]
+ */
+
+/**
+ * @typedef {Object} PublicBookingSeriesRequest
+ * @property {string} service_id
+ * @property {string} starts_at The first occurrence; its local wall-clock time (in the location's zone) is kept for every date, across DST
+ * @property {string} rrule RFC 5545 RRULE subset: `FREQ=WEEKLY` (`INTERVAL` 1 or 2, optional `BYDAY=MO,TH`) or `FREQ=MONTHLY` (`INTERVAL` 1–12, optional `BYMONTHDAY`), with exactly one of `COUNT` or `UNTIL` (`YYYYMMDD` or `YYYYMMDDTHHMMSSZ`); at most 52 occurrences. `starts_at` is the first occurrence and must match the rule.
+ * @property {"all_or_nothing" | "partial"} [mode] `all_or_nothing`: any date that cannot be booked fails the request (409 `series_conflict` listing them) and nothing is booked. `partial`: books the free dates and lists the others in `conflicts`.
+ * @property {string} [provider_id] Omit for "any provider" (chosen per date)
+ * @property {string} [location_id] Where every date takes place; needed when the providers work at several locations then
+ * @property {number} [party_size]
+ * @property {string} [notes]
+ * @property {BookingAnswersInput & unknown} [answers]
+ * @property {{ name: string, email?: string, phone?: string }} [contact] Required, unless you are signed in: then your profile is used
  */
 
 /**
@@ -724,6 +909,18 @@ async function call(method, template, read, args) {
  * @property {string} name
  * @property {string} location_id
  * @property {Array<string>} service_ids Public services this provider offers
+ */
+
+/**
+ * @typedef {Object} PublicQuestion
+ * @property {string} id
+ * @property {number} position
+ * @property {QuestionKind} kind
+ * @property {string} label
+ * @property {string | null} help_text
+ * @property {boolean} is_required
+ * @property {number | null} max_length text questions: the longest answer
+ * @property {Array<string> | null} options choice questions: the choices
  */
 
 /**
@@ -745,11 +942,67 @@ async function call(method, template, read, args) {
  * @property {boolean} requires_approval
  * @property {number | null} price_cents
  * @property {string | null} currency
+ * @property {Array<PublicQuestion>} questions What the booker is asked (send the answers as `answers` when booking), in order
+ */
+
+/**
+ * @typedef {Object} PublicWaitlistRequest
+ * @property {string} service_id
+ * @property {string} [provider_id] Only this provider; omit for any
+ * @property {string} [location_id] Only this location; omit for any
+ * @property {string} window_from Earliest start wanted
+ * @property {string} window_to Latest end wanted (at most 100 days after window_from)
+ * @property {number} [party_size]
+ * @property {string} [notes]
+ * @property {BookingAnswersInput & unknown} [answers]
+ * @property {{ name: string, email?: string, phone?: string }} [contact] Required, unless you are signed in
+ */
+
+/**
+ * @typedef {PublicQuestion & { service_id: string, created_at: string, updated_at: string }} Question
+ */
+
+/**
+ * @typedef {Object} QuestionCreate
+ * @property {QuestionKind} kind
+ * @property {string} label
+ * @property {string} [help_text]
+ * @property {boolean} [is_required]
+ * @property {number} [max_length] text only; default 500
+ * @property {Array<string>} [options] single_choice and multiple_choice only (required there)
+ * @property {number} [position] Order among the service's questions (ascending); default: after the last
+ */
+
+/**
+ * `text` (free text up to `max_length`), `single_choice` / `multiple_choice` (from `options`), `checkbox` (true/false; a required one must be ticked)
+ * @typedef {"text" | "single_choice" | "multiple_choice" | "checkbox"} QuestionKind
+ */
+
+/**
+ * @typedef {Object} QuestionList
+ * @property {Array<Question>} data
+ */
+
+/**
+ * @typedef {Object} QuestionPatch
+ * @property {QuestionKind} [kind]
+ * @property {string} [label]
+ * @property {string | null} [help_text]
+ * @property {boolean} [is_required]
+ * @property {number | null} [max_length]
+ * @property {Array<string> | null} [options] The choices of a choice question (distinct), in the order shown
+ * @property {number} [position]
  */
 
 /**
  * @typedef {Object} RefreshRequest
  * @property {string} refresh_token
+ */
+
+/**
+ * @typedef {Object} RescheduleBookingSeriesRequest
+ * @property {string} from_booking_id The first occurrence to move; it and every later active one move
+ * @property {string} starts_at Its new start: every later occurrence moves by the same local wall-clock difference
  */
 
 /**
@@ -802,9 +1055,22 @@ async function call(method, template, read, args) {
  * @property {boolean} requires_approval
  * @property {number | null} price_cents
  * @property {string | null} currency
+ * @property {number} cancellation_notice_minutes Paid bookings cancelled by the booker at least this long before the start are refunded in full
+ * @property {number} late_cancellation_refund_percent Share (0–100) of the amount paid refunded for a later cancellation by the booker
+ * @property {number | null} deposit_percent Share (1–100) of the price paid at booking; the rest is due at the appointment. null: the full price
  * @property {boolean} is_public
  * @property {Array<string>} provider_ids Providers who offer it
  * @property {Array<string>} resource_ids Resources it needs
+ * @property {"least_booked" | "weighted" | "priority"} assignment_strategy How "any provider" is assigned: fewest bookings in `assignment_period`; by `weight` (shares of this service's bookings); lowest `priority` number that is free (ties: fewest bookings)
+ * @property {"day" | "week" | "month"} assignment_period The local day, ISO week or month round-robin counts bookings in
+ * @property {number | null} max_bookings_per_day Active appointments of the service per local day, all providers; null = no limit
+ * @property {number | null} max_bookings_per_customer Bookings per customer (email, phone or account) per `customer_limit_period`; null = no limit
+ * @property {"day" | "week" | "month" | "year"} customer_limit_period
+ * @property {number | null} customer_min_gap_minutes Minimum minutes between one customer's bookings of the service; null = none
+ * @property {"none" | "standard" | "strict"} anti_scalping none; standard: public bookers may hold at most `anti_scalping_max_per_contact` / `_per_device` upcoming bookings of the service; strict: also an issued device token (X-Device-Token) and one upcoming booking per device
+ * @property {number} anti_scalping_max_per_contact
+ * @property {number} anti_scalping_max_per_device
+ * @property {Array<{ provider_id: string, weight: number, priority: number }>} provider_pool The providers offering it with their round-robin weight and priority
  * @property {string} created_at
  * @property {string} updated_at
  * @property {string | null} deleted_at
@@ -827,7 +1093,19 @@ async function call(method, template, read, args) {
  * @property {boolean} [requires_approval]
  * @property {number | null} [price_cents]
  * @property {string | null} [currency]
+ * @property {number} [cancellation_notice_minutes] Full refund when the booker cancels at least this long before the start (0: up to the start)
+ * @property {number} [late_cancellation_refund_percent] Share of the amount paid refunded for a later cancellation (0: none)
+ * @property {number | null} [deposit_percent] Charge this share of the price at booking (needs a price); null: the full price
  * @property {boolean} [is_public]
+ * @property {"least_booked" | "weighted" | "priority"} [assignment_strategy] How "any provider" is assigned: fewest bookings in `assignment_period`; by `weight` (shares of this service's bookings); lowest `priority` number that is free (ties: fewest bookings)
+ * @property {"day" | "week" | "month"} [assignment_period] The local day, ISO week or month round-robin counts bookings in
+ * @property {number | null} [max_bookings_per_day]
+ * @property {number | null} [max_bookings_per_customer]
+ * @property {"day" | "week" | "month" | "year"} [customer_limit_period]
+ * @property {number | null} [customer_min_gap_minutes]
+ * @property {"none" | "standard" | "strict"} [anti_scalping] none; standard: public bookers may hold at most `anti_scalping_max_per_contact` / `_per_device` upcoming bookings of the service; strict: also an issued device token (X-Device-Token) and one upcoming booking per device
+ * @property {number} [anti_scalping_max_per_contact]
+ * @property {number} [anti_scalping_max_per_device]
  * @property {string} slug
  */
 
@@ -855,7 +1133,32 @@ async function call(method, template, read, args) {
  * @property {boolean} [requires_approval]
  * @property {number | null} [price_cents]
  * @property {string | null} [currency]
+ * @property {number} [cancellation_notice_minutes] Full refund when the booker cancels at least this long before the start (0: up to the start)
+ * @property {number} [late_cancellation_refund_percent] Share of the amount paid refunded for a later cancellation (0: none)
+ * @property {number | null} [deposit_percent] Charge this share of the price at booking (needs a price); null: the full price
  * @property {boolean} [is_public]
+ * @property {"least_booked" | "weighted" | "priority"} [assignment_strategy] How "any provider" is assigned: fewest bookings in `assignment_period`; by `weight` (shares of this service's bookings); lowest `priority` number that is free (ties: fewest bookings)
+ * @property {"day" | "week" | "month"} [assignment_period] The local day, ISO week or month round-robin counts bookings in
+ * @property {number | null} [max_bookings_per_day]
+ * @property {number | null} [max_bookings_per_customer]
+ * @property {"day" | "week" | "month" | "year"} [customer_limit_period]
+ * @property {number | null} [customer_min_gap_minutes]
+ * @property {"none" | "standard" | "strict"} [anti_scalping] none; standard: public bookers may hold at most `anti_scalping_max_per_contact` / `_per_device` upcoming bookings of the service; strict: also an issued device token (X-Device-Token) and one upcoming booking per device
+ * @property {number} [anti_scalping_max_per_contact]
+ * @property {number} [anti_scalping_max_per_device]
+ */
+
+/**
+ * @typedef {Object} ServiceProviderPatch
+ * @property {number} [weight]
+ * @property {number} [priority]
+ */
+
+/**
+ * @typedef {Object} ServiceProviderSettings
+ * @property {string} provider_id
+ * @property {number} weight Share under the weighted strategy (1–1000)
+ * @property {number} priority Order under the priority strategy, lowest first (0–1000)
  */
 
 /**
@@ -889,6 +1192,7 @@ async function call(method, template, read, args) {
  * @property {string} starts_at
  * @property {string} [ends_at] Default: the start plus the service's duration
  * @property {number} capacity
+ * @property {boolean} [force] Schedule it even outside the provider's working time at the location (weekly hours, date overrides, time off); without it such a session is 422 `outside_availability`. A busy provider stays a 409.
  */
 
 /**
@@ -931,6 +1235,21 @@ async function call(method, template, read, args) {
  * @property {{ name: string, email?: string, phone?: string }} contact The customer; staff may book a walk-in without email or phone
  * @property {string} [notes]
  * @property {boolean} [hold] Create a held booking that expires unless confirmed
+ * @property {BookingAnswersInput & unknown} [answers]
+ */
+
+/**
+ * @typedef {Object} StaffBookingSeriesRequest
+ * @property {string} service_id
+ * @property {string} starts_at The first occurrence; its local wall-clock time (in the location's zone) is kept for every date, across DST
+ * @property {string} rrule RFC 5545 RRULE subset: `FREQ=WEEKLY` (`INTERVAL` 1 or 2, optional `BYDAY=MO,TH`) or `FREQ=MONTHLY` (`INTERVAL` 1–12, optional `BYMONTHDAY`), with exactly one of `COUNT` or `UNTIL` (`YYYYMMDD` or `YYYYMMDDTHHMMSSZ`); at most 52 occurrences. `starts_at` is the first occurrence and must match the rule.
+ * @property {"all_or_nothing" | "partial"} [mode] `all_or_nothing`: any date that cannot be booked fails the request (409 `series_conflict` listing them) and nothing is booked. `partial`: books the free dates and lists the others in `conflicts`.
+ * @property {string} [provider_id] Omit for "any provider" (chosen per date)
+ * @property {string} [location_id] Where every date takes place; needed when the providers work at several locations then
+ * @property {number} [party_size]
+ * @property {string} [notes]
+ * @property {BookingAnswersInput & unknown} [answers]
+ * @property {{ name: string, email?: string, phone?: string }} contact The customer; staff may book without email or phone
  */
 
 /**
@@ -939,6 +1258,29 @@ async function call(method, template, read, args) {
  * @property {string} [provider_id] Default: the current provider
  * @property {string} [location_id]
  * @property {string} [session_id] Required for group services
+ */
+
+/**
+ * @typedef {Object} StaffWaitlistRequest
+ * @property {string} service_id
+ * @property {string} [provider_id] Only this provider; omit for any
+ * @property {string} [location_id] Only this location; omit for any
+ * @property {string} window_from Earliest start wanted
+ * @property {string} window_to Latest end wanted (at most 100 days after window_from)
+ * @property {number} [party_size]
+ * @property {string} [notes]
+ * @property {BookingAnswersInput & unknown} [answers]
+ * @property {{ name: string, email?: string, phone?: string }} contact
+ */
+
+/**
+ * @typedef {Object} StripeAccount
+ * @property {string | null} stripe_account
+ */
+
+/**
+ * @typedef {Object} StripeAccountRequest
+ * @property {string | null} stripe_account The tenant's connected Stripe account (acct_…), or null to take booking payments on the platform account again
  */
 
 /**
@@ -1008,6 +1350,81 @@ async function call(method, template, read, args) {
  * @typedef {Object} TimeOffPage
  * @property {Array<TimeOff>} data
  * @property {string | null} next_cursor Pass as `cursor` for the next page; null on the last page
+ */
+
+/**
+ * @typedef {Object} TravelTime
+ * @property {string} id
+ * @property {string} location_a_id
+ * @property {string} location_b_id The pair is stored once, in either direction (the smaller id is location_a_id)
+ * @property {number} minutes
+ * @property {string} created_at
+ * @property {string} updated_at
+ */
+
+/**
+ * @typedef {Object} TravelTimeCreate
+ * @property {string} location_a_id
+ * @property {string} location_b_id
+ * @property {number} minutes 1–1440
+ */
+
+/**
+ * @typedef {Object} TravelTimePage
+ * @property {Array<TravelTime>} data
+ * @property {string | null} next_cursor Pass as `cursor` for the next page; null on the last page
+ */
+
+/**
+ * @typedef {Object} TravelTimePatch
+ * @property {number} minutes
+ */
+
+/**
+ * @typedef {Object} WaitlistEntry
+ * @property {string} id
+ * @property {string} service_id
+ * @property {string | null} provider_id
+ * @property {string | null} location_id
+ * @property {string} window_from
+ * @property {string} window_to
+ * @property {string} contact_name
+ * @property {string | null} contact_email
+ * @property {string | null} contact_phone
+ * @property {number} party_size
+ * @property {string | null} notes
+ * @property {Array<BookingAnswer>} answers Answers to the service's questions given when joining, as asked then; the offer books with them
+ * @property {"waiting" | "offered" | "booked" | "removed"} status `offered`: a time is held for them now
+ * @property {number | null} position Place in the service's line (1 = offered next); null once booked or removed
+ * @property {string | null} booking_id The booking they got by accepting an offer
+ * @property {"public" | "staff"} source
+ * @property {string | null} manage_token Shown once, when joining: lets the guest see their place and leave
+ * @property {string} created_at
+ * @property {Array<WaitlistEntryOffer>} offers Times offered to this entry, newest first
+ */
+
+/**
+ * @typedef {Object} WaitlistEntryOffer
+ * @property {string} id
+ * @property {string} booking_id
+ * @property {string} starts_at
+ * @property {string} expires_at
+ * @property {"open" | "accepted" | "declined" | "expired" | "withdrawn"} status
+ * @property {string | null} responded_at
+ */
+
+/**
+ * @typedef {Object} WaitlistOffer
+ * @property {string} id
+ * @property {string} entry_id
+ * @property {"open" | "accepted" | "declined" | "expired" | "withdrawn"} status
+ * @property {string} service_id
+ * @property {string} provider_id
+ * @property {string} location_id
+ * @property {string} starts_at
+ * @property {string} ends_at
+ * @property {string} expires_at The time is held until then; afterwards it goes to the next entry
+ * @property {{ id: string, code: string, status: string, manage_token: string } | null} booking Once accepted: the booking, with its code and manage token
  */
 
 /**
@@ -1098,16 +1515,51 @@ async function call(method, template, read, args) {
 // ---------- operations ----------
 
 /**
- * Add a person by email (an account is created for a new email)
+ * Accept an invitation: sets the password, creates the account and the membership, returns a session
  *
- * Owners and admins add members; only owners add owners; a location-scoped admin adds members only to their location.
+ * The link works once, until it expires or is revoked (410 `invitation_accepted`, `invitation_expired`, `invitation_revoked`; 404 `invitation_not_found` for an unknown token). When the email already has an account with a password, `password` must be that password (401 `invalid_credentials`); an account without one gets this password.
+ *
+ * `POST /v1/auth/accept-invite`
+ * @param {{ body: AcceptInvitationRequest } & CallOptions} args
+ * @returns {Promise<ApiResult<Session>>}
+ */
+export function acceptInvitation(args) {
+  return call("POST", "/v1/auth/accept-invite", "json", args);
+}
+
+/**
+ * Accept an offered time: the held booking is confirmed (409 offer_expired when too late)
+ *
+ * `POST /v1/public/waitlist-offers/{id}/accept`
+ * @param {{ path: { id: string }, query?: { token?: string } } & CallOptions} args
+ * @returns {Promise<ApiResult<WaitlistOffer>>}
+ */
+export function acceptWaitlistOffer(args) {
+  return call("POST", "/v1/public/waitlist-offers/{id}/accept", "json", args);
+}
+
+/**
+ * Add a person by email: a member at once when they have an account, otherwise invited by email
+ *
+ * Owners and admins add members; only owners add owners; a location-scoped admin adds members only to their location. An email with a Slotbase account becomes a member at once (201). An email without one gets an invitation (202): a link, valid 7 days, to set a password and join (`POST /v1/auth/accept-invite`); adding the email again replaces its open invitation.
  *
  * `POST /v1/members` (needs a bearer token)
  * @param {{ body: MemberCreate } & CallOptions} args
- * @returns {Promise<ApiResult<Member>>}
+ * @returns {Promise<ApiResult<Member | Invitation>>}
  */
 export function addMember(args) {
   return call("POST", "/v1/members", "json", args);
+}
+
+/**
+ * Put a customer on the waitlist (front desk, phone)
+ *
+ * `POST /v1/waitlist` (needs a bearer token)
+ * @param {{ body: StaffWaitlistRequest } & CallOptions} args
+ * @returns {Promise<ApiResult<WaitlistEntry>>}
+ */
+export function addToWaitlist(args) {
+  return call("POST", "/v1/waitlist", "json", args);
 }
 
 /**
@@ -1122,6 +1574,17 @@ export function cancelBooking(args) {
 }
 
 /**
+ * Cancel this and the following occurrences, or the rest of the series
+ *
+ * `POST /v1/booking-series/{id}/cancel` (needs a bearer token)
+ * @param {{ path: { id: string }, body?: CancelBookingSeriesRequest } & CallOptions} args
+ * @returns {Promise<ApiResult<BookingSeries>>}
+ */
+export function cancelBookingSeries(args) {
+  return call("POST", "/v1/booking-series/{id}/cancel", "json", args);
+}
+
+/**
  * Cancel a booking
  *
  * `DELETE /v1/public/bookings/{code}`
@@ -1130,6 +1593,17 @@ export function cancelBooking(args) {
  */
 export function cancelPublicBooking(args) {
   return call("DELETE", "/v1/public/bookings/{code}", "json", args);
+}
+
+/**
+ * Cancel this and the following dates, or the rest of the series (series manage token)
+ *
+ * `POST /v1/public/booking-series/{code}/cancel`
+ * @param {{ path: { code: string }, query?: { token?: string }, body?: CancelBookingSeriesRequest } & CallOptions} args
+ * @returns {Promise<ApiResult<BookingSeries>>}
+ */
+export function cancelPublicBookingSeries(args) {
+  return call("POST", "/v1/public/booking-series/{code}/cancel", "json", args);
 }
 
 /**
@@ -1255,6 +1729,19 @@ export function createBookingCheckout(args) {
 }
 
 /**
+ * Book a recurring series on behalf of a customer (weekly, biweekly, monthly)
+ *
+ * Each date is booked by the same rules as a single booking (limits included). Send an `Idempotency-Key` to make retries safe.
+ *
+ * `POST /v1/booking-series` (needs a bearer token)
+ * @param {{ headers?: { "idempotency-key"?: string }, body: StaffBookingSeriesRequest } & CallOptions} args
+ * @returns {Promise<ApiResult<BookingSeries>>}
+ */
+export function createBookingSeries(args) {
+  return call("POST", "/v1/booking-series", "json", args);
+}
+
+/**
  * Create a subscription feed of a provider's bookings (the URL is shown once)
  *
  * A feed is a secret URL that calendar apps poll (Google Calendar: "From URL"; Apple: "New Calendar Subscription"; Outlook: "Subscribe from web"). It lists the provider's bookings from 30 days ago to a year ahead, at every location, cancelled ones as STATUS:CANCELLED. Owners and admins (of the provider's home location when location-scoped) manage the feeds of providers; a provider-role member linked to a provider manages their own. API keys cannot (a feed URL is a standing credential to booking data).
@@ -1319,11 +1806,24 @@ export function createProvider(args) {
  * Send an `Idempotency-Key` header to make retries safe: the same key and body return the original booking.
  *
  * `POST /v1/public/{tenant}/bookings`
- * @param {{ path: { tenant: string }, headers?: { "idempotency-key"?: string, "x-device-token"?: string }, body: PublicBookingRequest } & CallOptions} args
+ * @param {{ path: { tenant: string }, headers?: { "idempotency-key"?: string, "x-device-token"?: string, "x-device-proof"?: string }, body: PublicBookingRequest } & CallOptions} args
  * @returns {Promise<ApiResult<BookingReceipt>>}
  */
 export function createPublicBooking(args) {
   return call("POST", "/v1/public/{tenant}/bookings", "json", args);
+}
+
+/**
+ * Book a recurring series as a guest (or signed-in customer), e.g. weekly physiotherapy
+ *
+ * Every date is booked by the same rules as `POST /v1/public/{tenant}/bookings` (availability, notice, limits, bans). The answer has the series code and manage token, and each date's own code and manage token. Send an `Idempotency-Key` to make retries safe.
+ *
+ * `POST /v1/public/{tenant}/booking-series`
+ * @param {{ path: { tenant: string }, headers?: { "idempotency-key"?: string, "x-device-token"?: string }, body: PublicBookingSeriesRequest } & CallOptions} args
+ * @returns {Promise<ApiResult<BookingSeries>>}
+ */
+export function createPublicBookingSeries(args) {
+  return call("POST", "/v1/public/{tenant}/booking-series", "json", args);
 }
 
 /**
@@ -1349,9 +1849,20 @@ export function createService(args) {
 }
 
 /**
+ * Add a question to a service (tenant-wide owners and admins)
+ *
+ * `POST /v1/services/{id}/questions` (needs a bearer token)
+ * @param {{ path: { id: string }, body: QuestionCreate } & CallOptions} args
+ * @returns {Promise<ApiResult<Question>>}
+ */
+export function createServiceQuestion(args) {
+  return call("POST", "/v1/services/{id}/questions", "json", args);
+}
+
+/**
  * Schedule a session of a group service (owners, admins)
  *
- * The session takes its provider's time like a booking: 409 `slot_taken` when the provider is busy then.
+ * The session takes its provider's time like a booking: 409 `slot_taken` when the provider is busy then. It must lie inside the provider's working time at the location (weekly hours, date overrides, minus time off): 422 `outside_availability` otherwise, unless `force: true`.
  *
  * `POST /v1/sessions` (needs a bearer token)
  * @param {{ body: SessionRequest } & CallOptions} args
@@ -1370,6 +1881,17 @@ export function createSession(args) {
  */
 export function createTimeOff(args) {
   return call("POST", "/v1/time-off", "json", args);
+}
+
+/**
+ * Set the minutes a provider needs between bookings at two locations (tenant-wide owners and admins)
+ *
+ * `POST /v1/travel-times` (needs a bearer token)
+ * @param {{ body: TravelTimeCreate } & CallOptions} args
+ * @returns {Promise<ApiResult<TravelTime>>}
+ */
+export function createTravelTime(args) {
+  return call("POST", "/v1/travel-times", "json", args);
 }
 
 /**
@@ -1409,6 +1931,17 @@ export function customerLogin(args) {
  */
 export function customerSignup(args) {
   return call("POST", "/v1/public/{tenant}/customers/signup", "json", args);
+}
+
+/**
+ * Decline an offered time: it goes to the next entry, you keep your place
+ *
+ * `POST /v1/public/waitlist-offers/{id}/decline`
+ * @param {{ path: { id: string }, query?: { token?: string } } & CallOptions} args
+ * @returns {Promise<ApiResult<WaitlistOffer>>}
+ */
+export function declineWaitlistOffer(args) {
+  return call("POST", "/v1/public/waitlist-offers/{id}/decline", "json", args);
 }
 
 /**
@@ -1517,6 +2050,17 @@ export function deleteService(args) {
 }
 
 /**
+ * Remove a question (bookings keep their answers)
+ *
+ * `DELETE /v1/services/{id}/questions/{question_id}` (needs a bearer token)
+ * @param {{ path: { id: string, question_id: string } } & CallOptions} args
+ * @returns {Promise<ApiResult<null>>}
+ */
+export function deleteServiceQuestion(args) {
+  return call("DELETE", "/v1/services/{id}/questions/{question_id}", "none", args);
+}
+
+/**
  * Remove an absence
  *
  * `DELETE /v1/time-off/{id}` (needs a bearer token)
@@ -1525,6 +2069,17 @@ export function deleteService(args) {
  */
 export function deleteTimeOff(args) {
   return call("DELETE", "/v1/time-off/{id}", "none", args);
+}
+
+/**
+ * Remove a travel time (bookings at the two locations then need no gap)
+ *
+ * `DELETE /v1/travel-times/{id}` (needs a bearer token)
+ * @param {{ path: { id: string } } & CallOptions} args
+ * @returns {Promise<ApiResult<null>>}
+ */
+export function deleteTravelTime(args) {
+  return call("DELETE", "/v1/travel-times/{id}", "none", args);
 }
 
 /**
@@ -1628,6 +2183,30 @@ export function getBooking(args) {
 }
 
 /**
+ * What a booking cost, what was paid (deposit or all), what is due at the appointment, and its refund
+ *
+ * Staff who can see the booking (scope `bookings:read` for API keys).
+ *
+ * `GET /v1/bookings/{id}/payment` (needs a bearer token)
+ * @param {{ path: { id: string } } & CallOptions} args
+ * @returns {Promise<ApiResult<BookingPayment>>}
+ */
+export function getBookingPayment(args) {
+  return call("GET", "/v1/bookings/{id}/payment", "json", args);
+}
+
+/**
+ * A series with its occurrences
+ *
+ * `GET /v1/booking-series/{id}` (needs a bearer token)
+ * @param {{ path: { id: string } } & CallOptions} args
+ * @returns {Promise<ApiResult<BookingSeries>>}
+ */
+export function getBookingSeries(args) {
+  return call("GET", "/v1/booking-series/{id}", "json", args);
+}
+
+/**
  * A provider's calendar feed (subscribe by URL)
  *
  * A feed is a secret URL that calendar apps poll (Google Calendar: "From URL"; Apple: "New Calendar Subscription"; Outlook: "Subscribe from web"). It lists the provider's bookings from 30 days ago to a year ahead, at every location, cancelled ones as STATUS:CANCELLED. Owners and admins (of the provider's home location when location-scoped) manage the feeds of providers; a provider-role member linked to a provider manages their own. API keys cannot (a feed URL is a standing credential to booking data). Answers with an ETag (If-None-Match → 304) and Cache-Control for polling. A revoked or unknown token is 404.
@@ -1649,6 +2228,17 @@ export function getCalendarFeed(args) {
  */
 export function getHealth(args = {}) {
   return call("GET", "/health", "json", args);
+}
+
+/**
+ * One invitation (owners, admins)
+ *
+ * `GET /v1/invitations/{id}` (needs a bearer token)
+ * @param {{ path: { id: string } } & CallOptions} args
+ * @returns {Promise<ApiResult<Invitation>>}
+ */
+export function getInvitation(args) {
+  return call("GET", "/v1/invitations/{id}", "json", args);
 }
 
 /**
@@ -1707,7 +2297,44 @@ export function getPublicBooking(args) {
 }
 
 /**
- * Readiness: the database answers
+ * The booker's view of a booking's payment: paid, due at the appointment, and what cancelling now refunds
+ *
+ * Code and manage token (`?token=` or `X-Manage-Token`); 404 otherwise. The manage page shows this before the booker cancels.
+ *
+ * `GET /v1/public/bookings/{code}/payment`
+ * @param {{ path: { code: string }, query?: { token?: string }, headers?: { "x-manage-token"?: string } } & CallOptions} args
+ * @returns {Promise<ApiResult<BookingPayment>>}
+ */
+export function getPublicBookingPayment(args) {
+  return call("GET", "/v1/public/bookings/{code}/payment", "json", args);
+}
+
+/**
+ * View a series with its code and manage token
+ *
+ * `GET /v1/public/booking-series/{code}`
+ * @param {{ path: { code: string }, query?: { token?: string } } & CallOptions} args
+ * @returns {Promise<ApiResult<BookingSeries>>}
+ */
+export function getPublicBookingSeries(args) {
+  return call("GET", "/v1/public/booking-series/{code}", "json", args);
+}
+
+/**
+ * Your place on the waitlist (entry manage token)
+ *
+ * `GET /v1/public/waitlist/{id}`
+ * @param {{ path: { id: string }, query?: { token?: string } } & CallOptions} args
+ * @returns {Promise<ApiResult<WaitlistEntry>>}
+ */
+export function getPublicWaitlistEntry(args) {
+  return call("GET", "/v1/public/waitlist/{id}", "json", args);
+}
+
+/**
+ * Readiness: the database answers, every migration is applied, the in-process worker is up
+ *
+ * A 503 problem names what is not ready: `database_unavailable`, `migrations_pending` (the files are listed in `errors`), `worker_unavailable` (only when the worker runs in the API process) or `shutting_down`; with several, the code is `not_ready` and `errors` has one entry per check.
  *
  * `GET /ready`
  * @param {CallOptions} [args]
@@ -1751,6 +2378,28 @@ export function getTenant(args = {}) {
 }
 
 /**
+ * One entry, with its place in line and its offers
+ *
+ * `GET /v1/waitlist/{id}` (needs a bearer token)
+ * @param {{ path: { id: string } } & CallOptions} args
+ * @returns {Promise<ApiResult<WaitlistEntry>>}
+ */
+export function getWaitlistEntry(args) {
+  return call("GET", "/v1/waitlist/{id}", "json", args);
+}
+
+/**
+ * A time offered to you from the waitlist (offer token from the email)
+ *
+ * `GET /v1/public/waitlist-offers/{id}`
+ * @param {{ path: { id: string }, query?: { token?: string } } & CallOptions} args
+ * @returns {Promise<ApiResult<WaitlistOffer>>}
+ */
+export function getWaitlistOffer(args) {
+  return call("GET", "/v1/public/waitlist-offers/{id}", "json", args);
+}
+
+/**
  * A delivery with every attempt
  *
  * Outbound webhooks signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256>`). Tenant-wide owners and admins only (others: 403); API keys cannot call these endpoints.
@@ -1774,6 +2423,43 @@ export function getWebhookDelivery(args) {
  */
 export function getWebhookEndpoint(args) {
   return call("GET", "/v1/webhook-endpoints/{id}", "json", args);
+}
+
+/**
+ * Get a device token bound to a key the client generated (anti-scalping)
+ *
+ * Send the public JWK of a P-256 key pair the client generated and keeps (e.g. WebCrypto, non-extractable private key), with `X-Device-Proof` signed by it (`htm` POST, `htu` this path). The token is bound to that key: every booking that uses it must carry a fresh proof by the same key. Services in `strict` anti-scalping mode accept only such tokens.
+ *
+ * `POST /v1/public/{tenant}/device-tokens`
+ * @param {{ path: { tenant: string }, headers?: { "x-device-proof"?: string }, body: DeviceTokenRequest } & CallOptions} args
+ * @returns {Promise<ApiResult<DeviceToken>>}
+ */
+export function issueDeviceToken(args) {
+  return call("POST", "/v1/public/{tenant}/device-tokens", "json", args);
+}
+
+/**
+ * Join the waitlist of a service for a time window
+ *
+ * When a matching time frees up it is held for you in line order, and you get an email with a link to accept it. Send an `Idempotency-Key` to make retries safe.
+ *
+ * `POST /v1/public/{tenant}/waitlist`
+ * @param {{ path: { tenant: string }, headers?: { "idempotency-key"?: string }, body: PublicWaitlistRequest } & CallOptions} args
+ * @returns {Promise<ApiResult<JoinedWaitlistEntry>>}
+ */
+export function joinPublicWaitlist(args) {
+  return call("POST", "/v1/public/{tenant}/waitlist", "json", args);
+}
+
+/**
+ * Leave the waitlist (entry manage token)
+ *
+ * `DELETE /v1/public/waitlist/{id}`
+ * @param {{ path: { id: string }, query?: { token?: string } } & CallOptions} args
+ * @returns {Promise<ApiResult<WaitlistEntry>>}
+ */
+export function leavePublicWaitlist(args) {
+  return call("DELETE", "/v1/public/waitlist/{id}", "json", args);
 }
 
 /**
@@ -1919,6 +2605,17 @@ export function listDateOverrides(args = {}) {
 }
 
 /**
+ * Invitations of your scope (owners, admins): pending ones unless `status` says otherwise, oldest first
+ *
+ * `GET /v1/invitations` (needs a bearer token)
+ * @param {{ query?: { limit?: number, cursor?: string, status?: "pending" | "accepted" | "revoked" | "expired" } } & CallOptions} [args]
+ * @returns {Promise<ApiResult<InvitationPage>>}
+ */
+export function listInvitations(args = {}) {
+  return call("GET", "/v1/invitations", "json", args);
+}
+
+/**
  * Locations in the caller's scope
  *
  * `GET /v1/locations` (needs a bearer token)
@@ -2059,6 +2756,17 @@ export function listResources(args = {}) {
 }
 
 /**
+ * The questions a service asks its bookers, in order
+ *
+ * `GET /v1/services/{id}/questions` (needs a bearer token)
+ * @param {{ path: { id: string } } & CallOptions} args
+ * @returns {Promise<ApiResult<QuestionList>>}
+ */
+export function listServiceQuestions(args) {
+  return call("GET", "/v1/services/{id}/questions", "json", args);
+}
+
+/**
  * Services of the tenant, public and hidden
  *
  * `GET /v1/services` (needs a bearer token)
@@ -2089,6 +2797,28 @@ export function listSessions(args = {}) {
  */
 export function listTimeOff(args = {}) {
   return call("GET", "/v1/time-off", "json", args);
+}
+
+/**
+ * Travel times between the tenant's locations
+ *
+ * `GET /v1/travel-times` (needs a bearer token)
+ * @param {{ query?: { limit?: number, cursor?: string } } & CallOptions} [args]
+ * @returns {Promise<ApiResult<TravelTimePage>>}
+ */
+export function listTravelTimes(args = {}) {
+  return call("GET", "/v1/travel-times", "json", args);
+}
+
+/**
+ * The waitlist in your scope, in line order per service
+ *
+ * `GET /v1/waitlist` (needs a bearer token)
+ * @param {{ query?: { service?: string, status?: "waiting" | "offered" | "booked" | "removed", limit?: number } } & CallOptions} [args]
+ * @returns {Promise<ApiResult<{ data: Array<WaitlistEntry> }>>}
+ */
+export function listWaitlist(args = {}) {
+  return call("GET", "/v1/waitlist", "json", args);
 }
 
 /**
@@ -2148,6 +2878,28 @@ export function logout(args) {
  */
 export function markBookingNoShow(args) {
   return call("POST", "/v1/bookings/{id}/no-show", "json", args);
+}
+
+/**
+ * Move an entry to a place in its service's line
+ *
+ * `POST /v1/waitlist/{id}/move` (needs a bearer token)
+ * @param {{ path: { id: string }, body: MoveWaitlistEntryRequest } & CallOptions} args
+ * @returns {Promise<ApiResult<WaitlistEntry>>}
+ */
+export function moveWaitlistEntry(args) {
+  return call("POST", "/v1/waitlist/{id}/move", "json", args);
+}
+
+/**
+ * What an invitation link offers: the business, role and email (no account needed)
+ *
+ * `GET /v1/auth/accept-invite`
+ * @param {{ query: { token: string } } & CallOptions} args
+ * @returns {Promise<ApiResult<InvitationPreview>>}
+ */
+export function previewInvitation(args) {
+  return call("GET", "/v1/auth/accept-invite", "json", args);
 }
 
 /**
@@ -2214,6 +2966,17 @@ export function removeMember(args) {
 }
 
 /**
+ * Take an entry off the waitlist (an open offer is withdrawn and its time offered on)
+ *
+ * `DELETE /v1/waitlist/{id}` (needs a bearer token)
+ * @param {{ path: { id: string } } & CallOptions} args
+ * @returns {Promise<ApiResult<WaitlistEntry>>}
+ */
+export function removeWaitlistEntry(args) {
+  return call("DELETE", "/v1/waitlist/{id}", "json", args);
+}
+
+/**
  * Move a booking (atomic: the old time is kept if the new one is taken)
  *
  * `POST /v1/bookings/{id}/reschedule` (needs a bearer token)
@@ -2225,6 +2988,17 @@ export function rescheduleBooking(args) {
 }
 
 /**
+ * Move an occurrence and every later one by the same local-time difference (all or nothing)
+ *
+ * `POST /v1/booking-series/{id}/reschedule` (needs a bearer token)
+ * @param {{ path: { id: string }, body: RescheduleBookingSeriesRequest } & CallOptions} args
+ * @returns {Promise<ApiResult<BookingSeries>>}
+ */
+export function rescheduleBookingSeries(args) {
+  return call("POST", "/v1/booking-series/{id}/reschedule", "json", args);
+}
+
+/**
  * Move a booking to another time (atomic: the old time is kept if the new one is taken)
  *
  * `PATCH /v1/public/bookings/{code}`
@@ -2233,6 +3007,17 @@ export function rescheduleBooking(args) {
  */
 export function reschedulePublicBooking(args) {
   return call("PATCH", "/v1/public/bookings/{code}", "json", args);
+}
+
+/**
+ * Move a date and every later one by the same local-time difference (all or nothing; series manage token)
+ *
+ * `POST /v1/public/booking-series/{code}/reschedule`
+ * @param {{ path: { code: string }, query?: { token?: string }, body: RescheduleBookingSeriesRequest } & CallOptions} args
+ * @returns {Promise<ApiResult<BookingSeries>>}
+ */
+export function reschedulePublicBookingSeries(args) {
+  return call("POST", "/v1/public/booking-series/{code}/reschedule", "json", args);
 }
 
 /**
@@ -2249,6 +3034,19 @@ export function revokeApiKey(args) {
 }
 
 /**
+ * Revoke an open invitation: its link stops working (owners, admins)
+ *
+ * Accepted invitations are memberships (remove the member instead): 404, like an unknown or already revoked one.
+ *
+ * `DELETE /v1/invitations/{id}` (needs a bearer token)
+ * @param {{ path: { id: string } } & CallOptions} args
+ * @returns {Promise<ApiResult<null>>}
+ */
+export function revokeInvitation(args) {
+  return call("DELETE", "/v1/invitations/{id}", "none", args);
+}
+
+/**
  * Replace the signing secret (the new one is in this response only)
  *
  * Outbound webhooks signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256>`). Tenant-wide owners and admins only (others: 403); API keys cannot call these endpoints. Every attempt from now on, retries of older messages included, is signed with the new secret.
@@ -2259,6 +3057,19 @@ export function revokeApiKey(args) {
  */
 export function rotateWebhookEndpointSecret(args) {
   return call("POST", "/v1/webhook-endpoints/{id}/rotate-secret", "json", args);
+}
+
+/**
+ * Take booking payments on the tenant's own Stripe account (Stripe Connect)
+ *
+ * Tenant-wide owners. Checkout sessions of paid bookings and their refunds are then created on this connected account (the `Stripe-Account` header). Stripe must know the account as connected to this platform (else 422 `stripe_account_unreachable`); an account another business uses, or whose metadata names another tenant, is refused with 409 `stripe_account_in_use`. `null` disconnects it. Answers 501 `billing_not_configured` without Stripe.
+ *
+ * `PUT /v1/billing/stripe-account` (needs a bearer token)
+ * @param {{ body: StripeAccountRequest } & CallOptions} args
+ * @returns {Promise<ApiResult<StripeAccount>>}
+ */
+export function setStripeAccount(args) {
+  return call("PUT", "/v1/billing/stripe-account", "json", args);
 }
 
 /**
@@ -2413,6 +3224,28 @@ export function updateService(args) {
 }
 
 /**
+ * Set a provider's round-robin weight or priority for a service
+ *
+ * `PATCH /v1/services/{id}/providers/{provider_id}` (needs a bearer token)
+ * @param {{ path: { id: string, provider_id: string }, body: ServiceProviderPatch } & CallOptions} args
+ * @returns {Promise<ApiResult<ServiceProviderSettings>>}
+ */
+export function updateServiceProvider(args) {
+  return call("PATCH", "/v1/services/{id}/providers/{provider_id}", "json", args);
+}
+
+/**
+ * Change a question (bookings keep the answers they were made with)
+ *
+ * `PATCH /v1/services/{id}/questions/{question_id}` (needs a bearer token)
+ * @param {{ path: { id: string, question_id: string }, body: QuestionPatch } & CallOptions} args
+ * @returns {Promise<ApiResult<Question>>}
+ */
+export function updateServiceQuestion(args) {
+  return call("PATCH", "/v1/services/{id}/questions/{question_id}", "json", args);
+}
+
+/**
  * Change a session's capacity (owners, admins; never below the seats taken)
  *
  * `PATCH /v1/sessions/{id}` (needs a bearer token)
@@ -2432,6 +3265,17 @@ export function updateSession(args) {
  */
 export function updateTenant(args) {
   return call("PATCH", "/v1/tenant", "json", args);
+}
+
+/**
+ * Change a travel time
+ *
+ * `PATCH /v1/travel-times/{id}` (needs a bearer token)
+ * @param {{ path: { id: string }, body: TravelTimePatch } & CallOptions} args
+ * @returns {Promise<ApiResult<TravelTime>>}
+ */
+export function updateTravelTime(args) {
+  return call("PATCH", "/v1/travel-times/{id}", "json", args);
 }
 
 /**

@@ -75,8 +75,25 @@ const problemBox = (problem) => h('div', { class: 'problem', role: 'alert' },
     : null);
 
 // ---------- session: login, refresh on invalid_token, logout ----------
+// Two ways to sign in. By default the API's own: POST /v1/auth/login, tokens kept here. When the
+// server names a Supabase project (meta tags, and supabase-js loaded before this module), staff
+// sign in through that project's Auth with supabase-js, which keeps and refreshes the session;
+// every API call then carries the Supabase access token and names the business it acts in
+// (X-Slotbase-Tenant), and the API maps the Supabase user to its Slotbase membership.
+const metaContent = (name) => (document.querySelector(`meta[name="${name}"]`) || { content: '' }).content;
+const sb = (() => {
+  const url = metaContent('slotbase-supabase-url');
+  const key = metaContent('slotbase-supabase-anon-key');
+  if (!url || !key || !globalThis.supabase) return null;
+  return globalThis.supabase.createClient(url, key, {
+    auth: { storage: sessionStorage, storageKey: 'slotbase.console.supabase', persistSession: true, autoRefreshToken: true, detectSessionInUrl: false },
+  });
+})();
+const TENANT_HEADER = 'x-slotbase-tenant';
+
 let session = null;
 try { session = JSON.parse(sessionStorage.getItem(STORE) || 'null'); } catch { session = null; }
+if (session && Boolean(session.via === 'supabase') !== Boolean(sb)) session = null; // the server's sign-in changed
 const saveSession = (s) => { session = s; if (s) sessionStorage.setItem(STORE, JSON.stringify(s)); else sessionStorage.removeItem(STORE); };
 let refreshing = null;
 /** Refresh tokens are single-use (reuse ends the login): concurrent callers share one refresh. */
@@ -84,6 +101,10 @@ const refresh = () => {
   if (!refreshing) {
     const used = session && session.refresh_token;
     refreshing = (async () => {
+      if (sb) {
+        const { data, error } = await sb.auth.refreshSession();
+        return !error && Boolean(data.session);
+      }
       if (!used) return false;
       const res = await api.refreshSession({ body: { refresh_token: used } });
       if (!res.ok) return false;
@@ -93,14 +114,29 @@ const refresh = () => {
   }
   return refreshing;
 };
+/** The access token to send: ours, or the Supabase session's (supabase-js refreshes one about to expire). */
+const accessToken = async () => {
+  if (!sb) return session.access_token;
+  const { data } = await sb.auth.getSession();
+  return data.session ? data.session.access_token : null;
+};
+/** With Supabase sign-in, every call names the business it acts in. */
+const withTenant = (args) => (sb && session && session.tenant
+  ? { ...args, headers: { ...args.headers, [TENANT_HEADER]: session.tenant.slug } }
+  : args);
+const ended = () => ({ ok: false, status: 401, problem: { title: 'Your session has ended', code: 'unauthenticated', status: 401 } });
 /** Calls an operation with the member's token; on 401 invalid_token refreshes once and retries. */
 const authed = async (fn, args = {}) => {
   if (!session) return { ok: false, status: 401, problem: { title: 'Sign in first', code: 'unauthenticated', status: 401 } };
-  let res = await fn({ ...args, token: session.access_token });
-  if (!res.ok && res.status === 401 && res.problem.code === 'invalid_token') {
-    if (await refresh()) res = await fn({ ...args, token: session.access_token });
-    else { saveSession(null); loginView('Your session has ended. Please sign in again.'); }
+  const call = async () => {
+    const token = await accessToken();
+    return token ? fn({ ...withTenant(args), token }) : null;
+  };
+  let res = await call();
+  if (res && !res.ok && res.status === 401 && res.problem.code === 'invalid_token') {
+    res = (await refresh()) ? await call() : null;
   }
+  if (!res) { saveSession(null); loginView('Your session has ended. Please sign in again.'); return ended(); }
   return res;
 };
 /** Every page of a cursor-paginated list. */
@@ -153,7 +189,8 @@ const renderTop = (current) => {
 const signOut = async () => {
   const token = session && session.refresh_token;
   saveSession(null);
-  if (token) await api.logout({ body: { refresh_token: token } }).catch(() => undefined);
+  if (sb) await sb.auth.signOut().catch(() => undefined);
+  else if (token) await api.logout({ body: { refresh_token: token } }).catch(() => undefined);
   location.hash = '';
   loginView('You are signed out.');
 };
@@ -171,22 +208,51 @@ const loginView = (message) => {
     h('div', { class: 'field' }, h('label', { for: 'login-password' }, 'Password'), h('input', { id: 'login-password', type: 'password', autocomplete: 'current-password', required: true })),
     h('div', { class: 'field' }, h('label', { for: 'login-tenant' }, 'Business (optional)'), h('input', { id: 'login-tenant', autocomplete: 'organization', placeholder: 'sunrise-clinic' }),
       h('p', { class: 'hint' }, 'Its short name, when you work for more than one.')),
+    sb ? h('p', { class: 'hint' }, 'You sign in with your Supabase account.') : null,
     h('button', { type: 'submit', class: 'primary' }, 'Sign in'),
     status);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     status.replaceChildren();
     const tenant = form.querySelector('#login-tenant').value.trim();
-    const res = await api.login({ body: { email: form.querySelector('#login-email').value.trim(), password: form.querySelector('#login-password').value, ...(tenant ? { tenant } : {}) } });
-    if (!res.ok) { status.append(problemBox(res.problem)); return; }
-    saveSession(res.data);
+    const email = form.querySelector('#login-email').value.trim();
+    const password = form.querySelector('#login-password').value;
+    if (sb) {
+      const problem = await supabaseSignIn(email, password, tenant);
+      if (problem) { status.append(problemBox(problem)); return; }
+    } else {
+      const res = await api.login({ body: { email, password, ...(tenant ? { tenant } : {}) } });
+      if (!res.ok) { status.append(problemBox(res.problem)); return; }
+      saveSession(res.data);
+    }
     catalog.loaded = false;
-    announce(`Signed in as ${res.data.user.email}`);
+    announce(`Signed in as ${session.user.email}`);
     if (location.hash !== '#calendar') location.hash = '#calendar';
     else route();
   });
   show('Sign in', message ? h('p', { class: 'notice', role: 'status' }, message) : null, form);
   form.querySelector('#login-email').focus();
+};
+
+/**
+ * Supabase sign-in: supabase-js signs in, then the API says which business and member that
+ * account is (it links the Supabase user to the member with its confirmed email on first use).
+ * Returns a problem to show, or null.
+ */
+const supabaseSignIn = async (email, password, tenant) => {
+  const { data, error } = await sb.auth.signInWithPassword({ email, password });
+  if (error || !data.session) return { title: (error && error.message) || 'Sign-in failed', code: (error && error.code) || 'invalid_credentials', status: (error && error.status) || 400 };
+  const token = data.session.access_token;
+  const headers = tenant ? { [TENANT_HEADER]: tenant } : {};
+  const [t, me] = await Promise.all([api.getTenant({ token, headers }), api.getMe({ token, headers })]);
+  if (!t.ok || !me.ok) {
+    await sb.auth.signOut().catch(() => undefined);
+    return (t.ok ? me : t).problem;
+  }
+  const members = await api.listMembers({ token, headers: { [TENANT_HEADER]: t.data.slug }, query: { limit: 200 } });
+  const mine = members.ok ? members.data.data.find((m) => m.user_id === me.data.id) : undefined;
+  saveSession({ via: 'supabase', user: { id: me.data.id, email: me.data.email }, tenant: { id: t.data.id, slug: t.data.slug, name: t.data.name, role: mine ? mine.role : 'member' } });
+  return null;
 };
 
 // ---------- calendar ----------
@@ -330,6 +396,8 @@ const calendarView = async () => {
       ['Phone', b.contact_phone || '—'],
       ['Party size', String(b.party_size)],
       ['Notes', b.notes || '—'],
+      // Answers to the service's booking questions, as asked when booked.
+      ...(b.answers || []).map((a) => [a.label, a.value === true ? 'Yes' : a.value === false ? 'No' : Array.isArray(a.value) ? a.value.join(', ') : String(a.value)]),
       ['Booked via', b.source === 'staff' ? 'staff' : 'booking page'],
       ...(b.status_reason ? [['Reason', b.status_reason]] : []),
     ];

@@ -53,13 +53,91 @@
     d.setUTCDate(d.getUTCDate() + n);
     return d.toISOString().slice(0, 10);
   };
-  const deviceToken = () => {
+  /** The older unbound per-browser token: used only where WebCrypto or IndexedDB is missing (e.g. plain http). */
+  const legacyDeviceToken = () => {
     try {
       let t = localStorage.getItem('slotbase.device');
       if (!t) { t = 'dvc_' + crypto.randomUUID().replace(/-/g, '') + crypto.randomUUID().replace(/-/g, ''); localStorage.setItem('slotbase.device', t); }
       return t;
     } catch { return undefined; }
   };
+
+  // ---------- device token bound to a key of this browser (anti-scalping) ----------
+  /**
+   * A P-256 key pair generated here (the private key is not extractable and never leaves the
+   * browser; IndexedDB keeps the CryptoKey objects) and a device token the business issued for its
+   * public key (POST /v1/public/{tenant}/device-tokens). Each request that uses the token carries
+   * a fresh proof: a JWS (ES256) over the method, path, time, a one-time id, the token's hash and
+   * the Idempotency-Key, so a copied token is useless without this browser's key.
+   */
+  const b64url = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  const utf8 = (text) => new TextEncoder().encode(text);
+  const idb = (mode, fn) => new Promise((resolve, reject) => {
+    const open = indexedDB.open('slotbase', 1);
+    open.onupgradeneeded = () => open.result.createObjectStore('device');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const tx = open.result.transaction('device', mode);
+      const req = fn(tx.objectStore('device'));
+      tx.oncomplete = () => { open.result.close(); resolve(req && req.result); };
+      tx.onerror = () => { open.result.close(); reject(tx.error); };
+    };
+  });
+  const device = {
+    record: null,
+    async load() {
+      if (this.record) return this.record;
+      let rec = await idb('readonly', (store) => store.get(tenant));
+      if (!rec || !rec.keys) {
+        const keys = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']);
+        const { kty, crv, x, y } = await crypto.subtle.exportKey('jwk', keys.publicKey);
+        rec = { keys, jwk: { kty, crv, x, y }, token: null, expires_at: null };
+        await idb('readwrite', (store) => store.put(rec, tenant));
+      }
+      this.record = rec;
+      return rec;
+    },
+    async proof(method, path, extra) {
+      const rec = await this.load();
+      const header = { typ: 'dpop+jwt', alg: 'ES256', jwk: rec.jwk };
+      const claims = { htm: method, htu: path, iat: Math.floor(Date.now() / 1000), jti: crypto.randomUUID(), ...extra };
+      const input = `${b64url(utf8(JSON.stringify(header)))}.${b64url(utf8(JSON.stringify(claims)))}`;
+      const signature = await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, rec.keys.privateKey, utf8(input));
+      return `${input}.${b64url(signature)}`;
+    },
+    /** A token that is good for at least another hour: the stored one, or a newly issued one (one request at a time). */
+    token() {
+      this.pending ??= this.fetchToken().finally(() => { this.pending = null; });
+      return this.pending;
+    },
+    async fetchToken() {
+      const rec = await this.load();
+      if (rec.token && new Date(rec.expires_at).getTime() > Date.now() + 3600_000) return rec.token;
+      const path = `/v1/public/${encodeURIComponent(tenant)}/device-tokens`;
+      const res = await api('POST', path, { public_key: rec.jwk }, { 'x-device-proof': await this.proof('POST', path) });
+      if (!res.ok) throw new Error(`device token: ${res.status}`);
+      rec.token = res.data.device_token;
+      rec.expires_at = res.data.expires_at;
+      await idb('readwrite', (store) => store.put(rec, tenant));
+      return rec.token;
+    },
+    forget() { if (this.record) { this.record.token = null; this.record.expires_at = null; } },
+    supported: () => Boolean(window.isSecureContext && window.crypto && crypto.subtle && window.indexedDB),
+    /** Headers for a request that uses the device token (falls back to the unbound token when this browser cannot do the above). */
+    async headers(method, path, idempotencyKey) {
+      try {
+        if (!this.supported()) throw new Error('no WebCrypto');
+        const token = await this.token();
+        const ath = b64url(await crypto.subtle.digest('SHA-256', utf8(token)));
+        return { 'x-device-token': token, 'x-device-proof': await this.proof(method, path, { ath, ...(idempotencyKey ? { idk: idempotencyKey } : {}) }) };
+      } catch (error) {
+        console.warn('Slotbase: no bound device token', error);
+        const legacy = legacyDeviceToken();
+        return legacy ? { 'x-device-token': legacy } : {};
+      }
+    },
+  };
+
   const announce = (message) => {
     let live = document.getElementById('sb-live');
     if (!live) { live = h('p', { id: 'sb-live', class: 'visually-hidden', 'aria-live': 'polite' }); app.append(live); }
@@ -177,12 +255,14 @@
     self.api = async (method, path, body, headers = {}) => {
       if (!self.session) return { status: 401, ok: false, data: null };
       const call = () => api(method, path, body, { ...headers, authorization: `Bearer ${self.session.access_token}` });
+      // A 401 about the device token (invalid_device_token / invalid_device_proof) is not about the session.
+      const expired = (r) => r.status === 401 && !(r.data && /^invalid_device_/.test(String(r.data.code)));
       let res = await call();
-      if (res.status === 401 && self.session.refresh_token) {
+      if (expired(res) && self.session.refresh_token) {
         const fresh = await api('POST', '/v1/auth/refresh', { refresh_token: self.session.refresh_token });
         if (fresh.ok) { self.session = fresh.data; store(); res = await call(); }
       }
-      if (res.status === 401) signOut(false);
+      if (expired(res)) signOut(false);
       return res;
     };
     const load = async () => {
@@ -381,6 +461,45 @@
       party: field('party_size', 'Number of people', { type: 'number', min: 1, value: 1 }),
       notes: h('div', { class: 'field' }, h('label', { for: 'notes' }, 'Notes (optional)'), h('textarea', { id: 'notes', name: 'notes', maxlength: 2000, rows: 3 })),
     };
+    /**
+     * The service's booking questions (PublicService.questions): one native control each, kept
+     * across re-renders like the inputs above. `read()` gives the answer to send, or undefined.
+     */
+    const questionFields = new Map();
+    const questionField = (q) => {
+      if (questionFields.has(q.id)) return questionFields.get(q.id);
+      const id = `q-${q.id}`;
+      const help = q.help_text ? h('p', { class: 'hint', id: `${id}-help` }, q.help_text) : null;
+      const error = h('p', { class: 'field-error', id: `${id}-error`, 'aria-live': 'polite' });
+      const describedBy = [q.help_text ? `${id}-help` : null, `${id}-error`].filter(Boolean).join(' ');
+      const label = q.is_required ? q.label : `${q.label} (optional)`;
+      let el;
+      let read;
+      let focusable;
+      if (q.kind === 'text') {
+        const long = q.max_length > 200;
+        focusable = h(long ? 'textarea' : 'input', { id, name: id, maxlength: q.max_length, required: q.is_required, 'aria-describedby': describedBy, ...(long ? { rows: 3 } : { type: 'text' }) });
+        el = h('div', { class: 'field question', 'data-question': q.id }, h('label', { for: id }, label), help, focusable, error);
+        read = () => focusable.value.trim() || undefined;
+      } else if (q.kind === 'checkbox') {
+        focusable = h('input', { type: 'checkbox', id, name: id, required: q.is_required, 'aria-describedby': describedBy });
+        el = h('div', { class: 'field question', 'data-question': q.id }, h('label', { class: 'choice', for: id }, focusable, h('span', {}, label)), help, error);
+        read = () => focusable.checked;
+      } else {
+        const multiple = q.kind === 'multiple_choice';
+        const boxes = (q.options || []).map((o, i) => h('input', { type: multiple ? 'checkbox' : 'radio', name: id, value: o, id: `${id}-${i}`, required: !multiple && q.is_required }));
+        el = h('fieldset', { class: 'field question', id, 'data-question': q.id, 'aria-describedby': describedBy }, h('legend', {}, label), help,
+          boxes.map((box, i) => h('label', { class: 'choice', for: `${id}-${i}` }, box, h('span', {}, q.options[i]))), error);
+        focusable = boxes[0];
+        read = () => {
+          const picked = boxes.filter((b) => b.checked).map((b) => b.value);
+          return multiple ? (picked.length ? picked : undefined) : picked[0];
+        };
+      }
+      const field = { el, read, focusable, error };
+      questionFields.set(q.id, field);
+      return field;
+    };
     const submit = h('button', { type: 'submit', class: 'primary' }, 'Book');
     const status = h('p', { class: 'form-status', role: 'alert' });
     /** Signed in with a named profile: the API takes the contact from it, so no fields are shown. */
@@ -406,6 +525,7 @@
       const party = inputs.party.querySelector('input');
       party.max = String(state.service.max_party_size);
       if (state.service.max_party_size > 1) details.append(inputs.party);
+      for (const q of state.service.questions || []) details.append(questionField(q).el);
       details.append(inputs.notes, submit, status);
       if (focus) (usesProfile() ? submit : inputs.name.querySelector('input')).focus();
     };
@@ -426,13 +546,26 @@
         ...(usesProfile() ? {} : { contact: { name: value('name'), email: value('email'), ...(value('phone') ? { phone: value('phone') } : {}) } }),
         ...(value('notes') ? { notes: value('notes') } : {}),
       };
+      const questions = state.service.questions || [];
+      if (questions.length) {
+        body.answers = {};
+        for (const q of questions) {
+          const answer = questionField(q).read();
+          if (answer !== undefined) body.answers[q.id] = answer;
+        }
+      }
       submit.disabled = true;
       submit.textContent = 'Booking…';
-      const device = deviceToken();
-      const headers = { 'idempotency-key': state.idempotency, ...(device ? { 'x-device-token': device } : {}) };
-      const res = customer.session
-        ? await customer.api('POST', `/v1/public/${encodeURIComponent(tenant)}/bookings`, body, headers)
-        : await api('POST', `/v1/public/${encodeURIComponent(tenant)}/bookings`, body, headers);
+      const path = `/v1/public/${encodeURIComponent(tenant)}/bookings`;
+      const send = async () => {
+        const headers = { 'idempotency-key': state.idempotency, ...(await device.headers('POST', path, state.idempotency)) };
+        return customer.session ? customer.api('POST', path, body, headers) : api('POST', path, body, headers);
+      };
+      let res = await send();
+      if (res.status === 401 && res.data && res.data.code === 'invalid_device_token') {
+        device.forget(); // expired or unknown here: get a new one and try once more
+        res = await send();
+      }
       submit.disabled = false;
       submit.textContent = 'Book';
       if (res.status === 201 || res.status === 200) {
@@ -443,6 +576,14 @@
       if (res.status === 422 && res.data && Array.isArray(res.data.errors)) {
         let first = null;
         for (const err of res.data.errors) {
+          const question = /^answers\.(.+)$/.exec(err.field || '');
+          const asked = question && questionFields.get(question[1]);
+          if (asked) {
+            asked.focusable.setAttribute('aria-invalid', 'true');
+            asked.error.textContent = err.message;
+            first ??= asked.focusable;
+            continue;
+          }
           const id = { 'contact.name': 'name', 'contact.email': 'email', 'contact.phone': 'phone', party_size: 'party_size', notes: 'notes' }[err.field];
           const input = id && form.querySelector(`#${id}`);
           if (input) {
@@ -500,6 +641,8 @@
     });
     render();
     customer.start();
+    // Ready the device token while the booker chooses, so booking does not wait for it.
+    if (device.supported()) device.token().catch(() => { /* retried when booking */ });
     watch((change) => state.picker && state.picker.changed(change));
   };
 
@@ -513,6 +656,29 @@
     app.querySelector('.loading')?.remove();
     if (!res.ok) { app.append(h('p', { class: 'error', role: 'alert' }, problemText(res, 'This booking could not be found.'))); return; }
     let booking = res.data;
+    // Paid bookings: what was paid, what is due at the appointment, and what cancelling now refunds.
+    const loadPayment = async () => {
+      const p = await api('GET', `/v1/public/bookings/${encodeURIComponent(code)}/payment${q}`);
+      return p.ok && p.data.amount_paid_cents > 0 ? p.data : null;
+    };
+    let payment = await loadPayment();
+    const money = (cents) => {
+      const f = new Intl.NumberFormat(undefined, { style: 'currency', currency: payment.currency });
+      return f.format(cents / 10 ** (f.resolvedOptions().maximumFractionDigits ?? 2));
+    };
+    const refundNow = () => (payment.refund_if_cancelled_cents === payment.amount_paid_cents
+      ? `all of it (${money(payment.amount_paid_cents)})`
+      : payment.refund_if_cancelled_cents > 0 ? `${money(payment.refund_if_cancelled_cents)} of ${money(payment.amount_paid_cents)}` : 'nothing');
+    const paymentRows = () => (payment ? [
+      h('dt', {}, 'Paid'), h('dd', { class: 'paid' }, money(payment.amount_paid_cents)),
+      payment.amount_due_cents > 0 ? h('dt', {}, 'Due at the appointment') : null,
+      payment.amount_due_cents > 0 ? h('dd', { class: 'due' }, money(payment.amount_due_cents)) : null,
+      payment.refund_if_cancelled_cents !== null ? h('dt', {}, 'If you cancel now') : null,
+      payment.refund_if_cancelled_cents !== null ? h('dd', { class: 'refund-quote' }, `you get back ${refundNow()}`
+        + (payment.full_refund_until && payment.refund_if_cancelled_cents === payment.amount_paid_cents ? ` (full refund until ${dateLong(payment.full_refund_until, zone)}, ${timeOf(payment.full_refund_until, zone)})` : '')) : null,
+      payment.refund ? h('dt', {}, 'Refund') : null,
+      payment.refund ? h('dd', { class: 'refund' }, payment.refund.amount_cents > 0 ? `${money(payment.refund.amount_cents)} to the card you paid with` : 'none, under the cancellation policy') : null,
+    ] : []);
     const body = h('div', {});
     app.append(body);
     const active = () => ['held', 'pending', 'confirmed'].includes(booking.status);
@@ -522,7 +688,8 @@
         h('dl', { class: 'summary' },
           h('dt', {}, 'Code'), h('dd', { class: 'code' }, booking.code),
           h('dt', {}, 'Status'), h('dd', { class: 'status' }, booking.status),
-          h('dt', {}, 'When'), h('dd', {}, `${dateLong(booking.starts_at, zone)}, ${timeOf(booking.starts_at, zone)}–${timeOf(booking.ends_at, zone)} (${zone})`)),
+          h('dt', {}, 'When'), h('dd', {}, `${dateLong(booking.starts_at, zone)}, ${timeOf(booking.starts_at, zone)}–${timeOf(booking.ends_at, zone)} (${zone})`),
+          ...paymentRows()),
         active() ? h('div', { class: 'actions' },
           booking.status === 'held' ? h('button', { type: 'button', class: 'primary', onclick: async () => {
             const failed = await payForBooking(code, token);
@@ -533,9 +700,10 @@
       );
     };
     const cancel = async () => {
-      if (!window.confirm('Cancel this booking?')) return;
+      payment = await loadPayment();
+      if (!window.confirm(payment && payment.refund_if_cancelled_cents !== null ? `Cancel this booking? You get back ${refundNow()}.` : 'Cancel this booking?')) return;
       const r = await api('DELETE', `/v1/public/bookings/${encodeURIComponent(code)}${q}`);
-      if (r.ok) { booking = r.data; show('Your booking is cancelled.'); announce('Your booking is cancelled.'); }
+      if (r.ok) { booking = r.data; payment = await loadPayment(); show('Your booking is cancelled.'); announce('Your booking is cancelled.'); }
       else show(problemText(r, 'The booking could not be cancelled.'));
     };
     const reschedule = () => {

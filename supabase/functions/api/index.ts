@@ -4,9 +4,12 @@
  * `/functions/v1/api/...`; that prefix is stripped so routes keep their `/v1/...` paths.
  *
  * Environment: SUPABASE_DB_URL (set by Supabase) or API_DATABASE_URL (preferred when set: a URL
- * of the `slotbase_api` login role), SLOTBASE_JWT_SECRET (≥ 32 bytes), SUPABASE_JWT_SECRET
- * (optional: accept the project's Auth tokens too); optional LOG_LEVEL, DB_POOL_MAX, TRUST_PROXY.
- * Deploy: `supabase functions deploy api` (see README, "Supabase Edge Function").
+ * of the `slotbase_api` login role), SLOTBASE_JWT_SECRET (≥ 32 bytes); optional LOG_LEVEL,
+ * DB_POOL_MAX, TRUST_PROXY. The project's Auth tokens are accepted as staff sign-ins with what
+ * Supabase gives every function: SUPABASE_JWKS (its signing keys), SUPABASE_URL and
+ * SUPABASE_ANON_KEY (to link a new Supabase user to its member); a project still on the legacy
+ * HS256 secret sets SLOTBASE_SUPABASE_JWT_SECRET (the SUPABASE_ prefix is reserved for secrets).
+ * Deploy: `supabase functions deploy api` (see README, "Deploy on Supabase").
  */
 import postgres from 'postgres';
 import { pino } from 'pino';
@@ -41,12 +44,26 @@ const logger = pino(
   { write: (line: string) => console.log(line.trimEnd()) },
 );
 
+// The project's Auth: its signing keys (a JSON key set Supabase provides), the legacy secret if
+// any, and URL + anon key for the one Auth call that links a new Supabase user. No issuer check:
+// inside the platform SUPABASE_URL may be an internal address, and the keys bind a token to
+// its project anyway.
+const supabaseJwks = env('SUPABASE_JWKS');
+const supabaseUrl = env('SUPABASE_URL')?.replace(/\/+$/, '');
+const supabaseAnonKey = env('SUPABASE_ANON_KEY');
+
 const app = createApp({
   sql,
-  tokens: createTokenService({ secret: jwtSecret, supabaseJwtSecret: env('SUPABASE_JWT_SECRET') }),
+  tokens: createTokenService({
+    secret: jwtSecret,
+    supabaseJwtSecret: env('SLOTBASE_SUPABASE_JWT_SECRET') ?? env('SUPABASE_JWT_SECRET'),
+    supabaseJwks: supabaseJwks ? JSON.parse(supabaseJwks) : undefined,
+  }),
+  ...(supabaseUrl && supabaseAnonKey ? { supabase: { url: supabaseUrl, anonKey: supabaseAnonKey } } : {}),
   passwords: scryptHasher,
   logger,
-  // Rate-limit buckets live in this isolate's memory. The socket's peer is Supabase's gateway, which
+  // Rate-limit buckets and failed-login counts live in PostgreSQL (createApp's default), shared by
+  // every isolate and every Node process on the database. The socket's peer is Supabase's gateway, which
   // passes the client's address in X-Forwarded-For; without a proxy, the peer (Deno.serve's remoteAddr).
   rateLimit: {
     trustProxy: env('TRUST_PROXY') !== 'false',

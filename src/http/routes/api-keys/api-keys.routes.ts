@@ -13,7 +13,10 @@ export const ApiKey = z
     name: z.string(),
     key_prefix: z.string().openapi({ example: 'sb_live_AbC1', description: 'The first 12 characters of the key' }),
     scopes: z.array(Scope),
-    role: z.enum(['admin', 'receptionist', 'viewer']).openapi({ description: 'The membership role the key acts with under RLS' }),
+    role: z.enum(['admin', 'receptionist', 'viewer']).openapi({ description: 'The highest membership role the key acts with under RLS' }),
+    effective_role: z.enum(['admin', 'receptionist', 'viewer']).nullable().openapi({
+      description: 'The role it acts with now: `role`, lowered to its creator\'s current role; null once revoked (also when its creator left the tenant)',
+    }),
     service_user_id: Uuid.openapi({ description: 'The key\'s own member (the `sub` its requests act as)' }),
     created_by: Uuid.nullable(),
     created_at: Timestamp,

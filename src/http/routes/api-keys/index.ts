@@ -10,7 +10,10 @@ type ApiKeyRow = z.infer<typeof ApiKey>;
 /** Keys as owners and admins see them under RLS; the hash lives elsewhere and is never selectable. */
 const API_KEYS: TableSpec = {
   table: 'slotbase.api_keys',
-  columns: 'id, name, key_prefix, scopes, role, service_user_id, created_by, created_at, last_used_at, expires_at, revoked_at',
+  columns: `id, name, key_prefix, scopes, role,
+    (select m.role from slotbase.memberships as m
+     where m.tenant_id = api_keys.tenant_id and m.user_id = api_keys.service_user_id and m.deleted_at is null) as effective_role,
+    service_user_id, created_by, created_at, last_used_at, expires_at, revoked_at`,
   softDelete: false,
 };
 

@@ -1,5 +1,6 @@
 import { begin } from '#src/db/session.ts';
 import { createRouter } from '../../create-router.ts';
+import { loginGuardOf } from '../../login-protection.ts';
 import { login, logout, refresh, signup } from './auth.routes.ts';
 import { invalidCredentials, issueSession, membershipsOf, refreshSession, revokeSession, verifyCredentials, type Membership } from './sessions.ts';
 
@@ -25,7 +26,7 @@ export const authRouter = createRouter()
   .openapi(login, async (c) => {
     const body = c.req.valid('json');
     const { deps } = c.var;
-    const user = await verifyCredentials(deps, body.email, body.password);
+    const user = await verifyCredentials(deps, body.email, body.password, loginGuardOf(c));
     const memberships = await membershipsOf(deps.sql, user.id);
     const tenant = body.tenant ? memberships.find((m) => m.slug === body.tenant) : memberships[0];
     if (body.tenant && !tenant) throw invalidCredentials();

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type postgres from 'postgres';
 import type { AppDeps } from '../../env.ts';
+import type { LoginGuard } from '../../login-protection.ts';
 import { ProblemError } from '../../problem.ts';
 
 /**
@@ -27,13 +28,23 @@ export const invalidCredentials = () => new ProblemError(401, 'invalid_credentia
 /** scrypt hash of a random password: verifying against it costs what a real verification costs. */
 const DUMMY_HASH = 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 
-/** The user with this email and password, or 401 invalid_credentials (same timing for unknown emails). */
-export async function verifyCredentials(deps: AppDeps, email: string, password: string): Promise<{ id: string; email: string }> {
+/**
+ * The user with this email and password, or 401 invalid_credentials (same timing for unknown
+ * emails). With a guard (src/http/login-protection.ts), an attempt over its failed-login budgets
+ * is 429 `too_many_login_attempts` before the password is even checked, and the outcome is counted.
+ */
+export async function verifyCredentials(deps: AppDeps, email: string, password: string, guard: LoginGuard = {}): Promise<{ id: string; email: string }> {
+  const attempt = { email, address: guard.address };
+  await guard.protection?.check(attempt, guard.setHeader);
   const [credentials] = await deps.sql<{ user_id: string; password_hash: string }[]>`
     select user_id, password_hash from slotbase_private.user_credentials_by_email(${email})`;
   // Verify against a dummy hash when the email is unknown, so timing does not tell which emails exist.
   const ok = await deps.passwords.verify(password, credentials?.password_hash ?? DUMMY_HASH);
-  if (!credentials || !ok) throw invalidCredentials();
+  if (!credentials || !ok) {
+    await guard.protection?.failed(attempt);
+    throw invalidCredentials();
+  }
+  await guard.protection?.succeeded(attempt);
   return { id: credentials.user_id, email };
 }
 

@@ -7,7 +7,17 @@ import { createRouter } from '../../create-router.ts';
 import type { AppEnv } from '../../env.ts';
 import { ProblemError } from '../../problem.ts';
 import { memberOnly } from '../../staff.ts';
-import { createBookingCheckout, createCheckout, createPortal, getBilling, listPlans, stripeWebhook } from './billing.routes.ts';
+import {
+  createBookingCheckout,
+  createCheckout,
+  createPortal,
+  getBilling,
+  getBookingPayment,
+  getPublicBookingPayment,
+  listPlans,
+  setStripeAccount,
+  stripeWebhook,
+} from './billing.routes.ts';
 
 /** Route middleware: 501 billing_not_configured when this server has no Stripe configuration. */
 const billingConfigured = createMiddleware<AppEnv>(async (c, next) => {
@@ -32,12 +42,17 @@ const verifyStripeSignature = createMiddleware<AppEnv>(async (c, next) => {
   const raw = await c.req.text();
   const signature = c.req.header('stripe-signature');
   if (!signature) throw new ProblemError(400, 'invalid_signature', 'The Stripe-Signature header is missing');
-  try {
-    verifiedEvents.set(c.req.raw, stripe.client.webhooks.constructEvent(raw, signature, stripe.webhookSecret));
-  } catch {
-    throw new ProblemError(400, 'invalid_signature', 'The Stripe signature does not match the body, or it is too old');
+  // The platform endpoint's secret, then the Connect endpoint's (events from connected accounts).
+  for (const secret of [stripe.webhookSecret, stripe.connectWebhookSecret]) {
+    if (!secret) continue;
+    try {
+      verifiedEvents.set(c.req.raw, stripe.client.webhooks.constructEvent(raw, signature, secret));
+      return await next();
+    } catch {
+      // try the next secret
+    }
   }
-  await next();
+  throw new ProblemError(400, 'invalid_signature', 'The Stripe signature does not match the body, or it is too old');
 });
 
 /** A Stripe call; Stripe's failures become 502 problems (never a 500, never Stripe's own message). */
@@ -76,6 +91,20 @@ async function overviewOf(c: Parameters<typeof requireMember>[0] & { var: { deps
 const baseUrlOf = (c: { req: { url: string }; var: { deps: { publicUrl?: string } } }) =>
   (c.var.deps.publicUrl ?? new URL(c.req.url).origin).replace(/\/+$/, '');
 
+/** "1 day 2 hours"-style notice, in whole minutes as services store it. */
+function noticeText(minutes: number): string {
+  const parts: [number, string][] = [[Math.floor(minutes / 1440), 'day'], [Math.floor((minutes % 1440) / 60), 'hour'], [minutes % 60, 'minute']];
+  return parts.filter(([n]) => n > 0).map(([n, unit]) => `${n} ${unit}${n === 1 ? '' : 's'}`).join(' ');
+}
+
+/** The cancellation policy (and the deposit) as Checkout shows it above the pay button. */
+function policyText(b: { cancellation_notice_minutes: number; late_cancellation_refund_percent: number; deposit_percent: number | null }, deposit: boolean): string {
+  const until = b.cancellation_notice_minutes > 0 ? `up to ${noticeText(b.cancellation_notice_minutes)} before the appointment` : 'up to the start of the appointment';
+  const late = b.late_cancellation_refund_percent === 0 ? 'later cancellations are not refunded' : `later cancellations get ${b.late_cancellation_refund_percent}% back`;
+  const rest = deposit ? `This is a ${b.deposit_percent}% deposit; the rest is due at the appointment. ` : '';
+  return `${rest}Cancel ${until} for a full refund of what you pay now; ${late}.`;
+}
+
 const withBilling = { middleware: [memberOnly, billingConfigured] };
 
 export const billingRouter = createRouter()
@@ -87,7 +116,7 @@ export const billingRouter = createRouter()
   })
   .openapi({ ...getBilling, ...withBilling }, async (c) => {
     const caller = requireMember(c);
-    const [row] = await withSession(c.var.deps.sql, caller, (tx) => tx`select * from slotbase.billing_overview()`);
+    const [row] = await withSession(c.var.deps.sql, caller, (tx) => tx`select *, slotbase.stripe_account() as stripe_account from slotbase.billing_overview()`);
     if (!row) throw new ProblemError(404, 'not_found', 'Tenant not found');
     return c.json(JSON.parse(JSON.stringify(row)), 200);
   })
@@ -140,35 +169,97 @@ export const billingRouter = createRouter()
     // As slotbase_api: the booker holds no session; the code and manage token are the proof.
     const [booking] = await c.var.deps.sql<{
       tenant_id: string; booking_id: string; code: string; service_name: string; amount_cents: number; currency: string;
-      hold_expires_at: Date; contact_email: string | null;
+      hold_expires_at: Date; contact_email: string | null; total_cents: number; deposit_percent: number | null;
+      cancellation_notice_minutes: number; late_cancellation_refund_percent: number; stripe_account: string | null;
     }[]>`select * from slotbase_private.booking_checkout_details(${code}, ${token})`;
     if (!booking) throw new ProblemError(404, 'not_found', 'Booking not found');
     // Stripe expires a session 30 minutes after creation at the earliest: a booker who comes back
     // late gets a session that outlives the hold, and a payment after the hold is refunded (job).
     const expiresAt = Math.max(Math.floor(booking.hold_expires_at.getTime() / 1000), Math.ceil(Date.now() / 1000) + 30 * 60 + 30);
-    const metadata = { booking_id: booking.booking_id, tenant_id: booking.tenant_id };
+    // A deposit charges its share now; the rest is due at the appointment (both in the metadata).
+    const deposit = booking.deposit_percent !== null;
+    const metadata = {
+      booking_id: booking.booking_id,
+      tenant_id: booking.tenant_id,
+      amount_total_cents: String(booking.total_cents),
+      amount_due_cents: String(booking.total_cents - booking.amount_cents),
+      ...(deposit ? { deposit_percent: String(booking.deposit_percent) } : {}),
+    };
     const base = baseUrlOf(c);
+    const name = deposit ? `${booking.service_name} — deposit (${booking.deposit_percent}%)` : booking.service_name;
     const session = await callStripe(c, 'checkout.sessions.create (booking)', () =>
       stripe.client.checkout.sessions.create(
         {
           mode: 'payment',
-          line_items: [{ quantity: 1, price_data: { currency: booking.currency.toLowerCase(), unit_amount: booking.amount_cents, product_data: { name: booking.service_name } } }],
+          line_items: [{ quantity: 1, price_data: { currency: booking.currency.toLowerCase(), unit_amount: booking.amount_cents, product_data: { name } } }],
           client_reference_id: booking.booking_id,
           metadata,
           payment_intent_data: { metadata },
           ...(booking.contact_email ? { customer_email: booking.contact_email } : {}),
           expires_at: expiresAt,
+          custom_text: { submit: { message: policyText(booking, deposit) } },
           // Back to the manage page, which opens only with the manage token (Stripe, the processor, keeps these URLs).
           success_url: `${base}/b/manage/${booking.code}?token=${encodeURIComponent(token)}&checkout=success`,
           cancel_url: `${base}/b/manage/${booking.code}?token=${encodeURIComponent(token)}&checkout=cancelled`,
         },
-        { idempotencyKey: `slotbase:booking-checkout:${booking.booking_id}:${expiresAt}` },
+        {
+          idempotencyKey: `slotbase:booking-checkout:${booking.booking_id}:${expiresAt}`,
+          // On the tenant's connected account (Stripe Connect): the Stripe-Account header.
+          ...(booking.stripe_account ? { stripeAccount: booking.stripe_account } : {}),
+        },
       ),
     );
     if (!session.url) throw new ProblemError(502, 'stripe_error', 'Stripe returned no Checkout URL');
     await c.var.deps.sql`
-      select slotbase_private.record_booking_checkout(${booking.tenant_id}, ${booking.booking_id}, ${session.id}, ${booking.amount_cents}, ${booking.currency})`;
+      select slotbase_private.record_booking_checkout(${booking.tenant_id}, ${booking.booking_id}, ${session.id}, ${booking.amount_cents}, ${booking.currency},
+        ${booking.total_cents}, ${booking.deposit_percent}, ${booking.cancellation_notice_minutes}, ${booking.late_cancellation_refund_percent},
+        ${booking.stripe_account})`;
     return c.json({ id: session.id, url: session.url }, 200);
+  })
+  .openapi({ ...setStripeAccount, ...withBilling }, async (c) => {
+    const caller = requireMember(c);
+    const stripe = stripeOf(c);
+    const { stripe_account } = c.req.valid('json');
+    // Owners only, checked before asking Stripe (set_stripe_account checks again in the transaction).
+    const [me] = await withSession(c.var.deps.sql, caller, (tx) => tx<{ role: string | null; location_id: string | null }[]>`
+      select slotbase.current_member_role() as role, slotbase.current_member_location_id() as location_id`);
+    if (!me?.role) throw new ProblemError(404, 'not_found', 'Tenant not found');
+    if (me.role !== 'owner' || me.location_id) throw new ProblemError(403, 'forbidden', 'Only owners connect a Stripe account');
+    if (stripe_account) {
+      // Stripe answers for accounts connected to this platform only: a typo or a stranger's account fails here.
+      let account: Awaited<ReturnType<StripeBilling['client']['accounts']['retrieve']>>;
+      try {
+        account = await stripe.client.accounts.retrieve(stripe_account);
+      } catch (error) {
+        const stripeError = stripeErrorOf(error);
+        if (stripeError && stripeError.type !== 'StripeConnectionError' && (stripeError.statusCode ?? 500) < 500) {
+          throw new ProblemError(422, 'stripe_account_unreachable', 'Stripe does not know this account as connected to this platform');
+        }
+        return callStripe(c, 'accounts.retrieve', () => Promise.reject(error));
+      }
+      // A platform that onboards accounts itself may name their business in metadata.tenant_id.
+      const owner = account.metadata?.tenant_id;
+      if (owner && owner !== caller.tenantId) {
+        throw new ProblemError(409, 'stripe_account_in_use', 'This Stripe account belongs to another business');
+      }
+    }
+    const [row] = await withSession(c.var.deps.sql, caller, (tx) => tx<{ stripe_account: string | null }[]>`
+      select slotbase.set_stripe_account(${stripe_account}) as stripe_account`);
+    return c.json({ stripe_account: row?.stripe_account ?? null }, 200);
+  })
+  .openapi(getBookingPayment, async (c) => {
+    const { id } = c.req.valid('param');
+    const [row] = await withSession(c.var.deps.sql, c.var.caller, (tx) => tx`select * from slotbase.booking_payment(${id})`);
+    if (!row) throw new ProblemError(404, 'not_found', 'Booking not found');
+    return c.json(JSON.parse(JSON.stringify(row)), 200);
+  })
+  .openapi(getPublicBookingPayment, async (c) => {
+    const { code } = c.req.valid('param');
+    const token = c.req.valid('query').token ?? c.req.valid('header')['x-manage-token'];
+    if (!token) throw new ProblemError(404, 'not_found', 'Booking not found');
+    const [row] = await withSession(c.var.deps.sql, c.var.caller, (tx) => tx`select * from slotbase.public_booking_payment(${code}, ${token})`);
+    if (!row) throw new ProblemError(404, 'not_found', 'Booking not found');
+    return c.json(JSON.parse(JSON.stringify(row)), 200);
   })
   .openapi({ ...stripeWebhook, middleware: [billingConfigured, verifyStripeSignature] }, async (c) => {
     const event = verifiedEvents.get(c.req.raw);

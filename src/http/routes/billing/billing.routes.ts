@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { manageToken } from '../../examples.ts';
 import { jsonBody, jsonContent, problems, Timestamp } from '../../openapi.ts';
-import { peopleOnly } from '../../staff.ts';
+import { IdParam, peopleOnly, staffOnly } from '../../staff.ts';
 
 const Limit = z
   .object({
@@ -40,6 +40,7 @@ const billingExample = {
   grace_ends_at: null,
   is_booking_paused: false,
   limits_enforced: true,
+  stripe_account: null,
   usage: {
     providers: { used: 1, limit: 10 },
     locations: { used: 1, limit: 3 },
@@ -62,6 +63,7 @@ export const Billing = z
     grace_ends_at: Timestamp.nullable().openapi({ description: 'If still past due then, public booking pauses (BILLING_GRACE_DAYS after past_due_since)' }),
     is_booking_paused: z.boolean().openapi({ description: 'Public booking is paused (past due beyond the grace period); staff can still book and pay' }),
     limits_enforced: z.boolean().openapi({ description: 'Whether this deployment enforces plan limits' }),
+    stripe_account: z.string().nullable().openapi({ example: 'acct_1SunriseClinic01', description: 'The connected Stripe account booking payments are taken on (null: the platform account)' }),
     usage: z.object({
       providers: Limit,
       locations: Limit,
@@ -216,4 +218,102 @@ export const createBookingCheckout = createRoute({
     200: jsonContent(RedirectUrl, 'The Checkout page to send the booker to', { id: 'cs_test_b1Booking0001', url: 'https://checkout.stripe.com/c/pay/cs_test_b1Booking0001' }),
     ...problems(404, 409, 422, 501, 502),
   },
+});
+
+export const StripeAccountRequest = z
+  .strictObject({
+    stripe_account: z
+      .string()
+      .regex(/^acct_[A-Za-z0-9]{1,250}$/, 'A Stripe account id looks like acct_…')
+      .nullable()
+      .openapi({ example: 'acct_1SunriseClinic01', description: 'The tenant\'s connected Stripe account (acct_…), or null to take booking payments on the platform account again' }),
+  })
+  .openapi('StripeAccountRequest', { example: { stripe_account: 'acct_1SunriseClinic01' } });
+
+export const StripeAccount = z
+  .object({ stripe_account: z.string().nullable().openapi({ example: 'acct_1SunriseClinic01' }) })
+  .openapi('StripeAccount');
+
+export const setStripeAccount = createRoute({
+  method: 'put',
+  path: '/v1/billing/stripe-account',
+  operationId: 'setStripeAccount',
+  tags,
+  summary: 'Take booking payments on the tenant\'s own Stripe account (Stripe Connect)',
+  description:
+    'Tenant-wide owners. Checkout sessions of paid bookings and their refunds are then created on this connected account ' +
+    '(the `Stripe-Account` header). Stripe must know the account as connected to this platform (else 422 `stripe_account_unreachable`); ' +
+    'an account another business uses, or whose metadata names another tenant, is refused with 409 `stripe_account_in_use`. ' +
+    '`null` disconnects it. Answers 501 `billing_not_configured` without Stripe.',
+  ...peopleOnly,
+  request: { body: jsonBody(StripeAccountRequest) },
+  responses: {
+    200: jsonContent(StripeAccount, 'The account now used', { stripe_account: 'acct_1SunriseClinic01' }),
+    ...problems(400, 401, 403, 409, 413, 415, 422, 501, 502),
+  },
+});
+
+const Refund = z
+  .object({
+    amount_cents: z.number().int().openapi({ example: 2000 }),
+    status: z.enum(['queued', 'none', 'pending', 'requires_action', 'succeeded', 'failed', 'canceled']).openapi({
+      description: '`queued` until the refund job ran, `none` when nothing is refunded, then Stripe\'s refund status',
+    }),
+    basis: z.enum(['before_notice', 'late', 'staff_cancelled', 'rejected']).openapi({
+      description: 'Why this amount: cancelled by the booker before the notice window (all) or inside it (the late share), by staff, or rejected (all)',
+    }),
+    stripe_refund_id: z.string().nullable().openapi({ example: 're_3SunriseBooking0001' }),
+  })
+  .openapi('BookingRefund');
+
+export const BookingPayment = z
+  .object({
+    booking_id: z.uuid(),
+    currency: z.string().nullable().openapi({ example: 'EUR' }),
+    amount_total_cents: z.number().int().nullable().openapi({ example: 8000, description: 'The booking\'s price (price × party size); null for a free service' }),
+    amount_paid_cents: z.number().int().openapi({ example: 2400, description: 'Paid through Checkout (the deposit, or everything)' }),
+    amount_due_cents: z.number().int().nullable().openapi({ example: 5600, description: 'Still to pay at the appointment (0 once cancelled)' }),
+    deposit_percent: z.number().int().nullable().openapi({ example: 30 }),
+    cancellation_notice_minutes: z.number().int().nullable().openapi({ example: 1440 }),
+    late_cancellation_refund_percent: z.number().int().nullable().openapi({ example: 50 }),
+    full_refund_until: Timestamp.nullable().openapi({ description: 'Cancelling before this refunds everything paid (null: nothing paid)' }),
+    refund_if_cancelled_cents: z.number().int().nullable().openapi({ example: 2400, description: 'What the booker gets back if they cancel now (null when the booking can no longer be cancelled)' }),
+    refund: Refund.nullable().openapi({ description: 'The refund decided when the booking was cancelled or rejected' }),
+  })
+  .openapi('BookingPayment', {
+    example: {
+      booking_id: '0b5a3c8e-4b7f-4f6e-9d36-0c5f8f2b9a11', currency: 'EUR', amount_total_cents: 8000, amount_paid_cents: 2400, amount_due_cents: 5600,
+      deposit_percent: 30, cancellation_notice_minutes: 1440, late_cancellation_refund_percent: 50, full_refund_until: '2027-02-28T09:00:00.000Z',
+      refund_if_cancelled_cents: 2400, refund: null,
+    },
+  });
+
+export const getBookingPayment = createRoute({
+  method: 'get',
+  path: '/v1/bookings/{id}/payment',
+  operationId: 'getBookingPayment',
+  tags: ['Bookings'],
+  summary: 'What a booking cost, what was paid (deposit or all), what is due at the appointment, and its refund',
+  description: 'Staff who can see the booking (scope `bookings:read` for API keys).',
+  ...staffOnly,
+  request: { params: IdParam },
+  responses: { 200: jsonContent(BookingPayment, 'The booking\'s money'), ...problems(401, 404, 422) },
+});
+
+export const getPublicBookingPayment = createRoute({
+  method: 'get',
+  path: '/v1/public/bookings/{code}/payment',
+  operationId: 'getPublicBookingPayment',
+  tags: ['Public booking'],
+  summary: 'The booker\'s view of a booking\'s payment: paid, due at the appointment, and what cancelling now refunds',
+  description: 'Code and manage token (`?token=` or `X-Manage-Token`); 404 otherwise. The manage page shows this before the booker cancels.',
+  security: [],
+  request: {
+    params: z.object({ code: z.string().min(3).max(20).openapi({ example: 'BK-7F3K9QM' }) }),
+    query: z.object({
+      token: z.string().min(1).max(200).optional().openapi({ param: { name: 'token', in: 'query' }, description: 'The manage token (or send it as X-Manage-Token)', example: manageToken }),
+    }),
+    headers: z.object({ 'x-manage-token': z.string().min(1).max(200).optional().openapi({ description: 'The manage token', example: manageToken }) }),
+  },
+  responses: { 200: jsonContent(BookingPayment, 'The booking\'s money'), ...problems(404, 422) },
 });

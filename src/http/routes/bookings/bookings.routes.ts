@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { jsonBody, jsonContent, problems, Timestamp, Uuid } from '../../openapi.ts';
 import { PageQuery } from '../../pagination.ts';
 import { bookingExamples as ex, ids } from '../../examples.ts';
+import { Answer, AnswersInput } from '../catalog/questions.routes.ts';
 
 const security = [{ bearerAuth: [] }];
 const tags = ['Bookings'];
@@ -27,6 +28,7 @@ export const Booking = z
     starts_at: Timestamp,
     ends_at: Timestamp,
     notes: z.string().nullable(),
+    answers: z.array(Answer).openapi({ description: 'Answers to the service\'s booking questions, as asked when the booking was made' }),
     hold_expires_at: Timestamp.nullable(),
     status_reason: z.string().nullable(),
     created_by: Uuid.nullable(),
@@ -97,6 +99,7 @@ export const StaffBookingRequest = z
     contact: Contact.openapi({ description: 'The customer; staff may book a walk-in without email or phone' }),
     notes: z.string().max(5000).optional(),
     hold: z.boolean().default(false).openapi({ description: 'Create a held booking that expires unless confirmed' }),
+    answers: AnswersInput.optional().openapi({ description: 'Answers to the service\'s questions by question id; checked like a booker\'s, but staff may leave required ones out' }),
   })
   .openapi('StaffBookingRequest', { example: ex.staffRequest });
 

@@ -22,7 +22,7 @@ import {
 /** What staff read of a booking: explicit columns, never manage_token_hash or request_hash. */
 export const BOOKING_COLUMNS = [
   'id', 'code', 'status', 'source', 'service_id', 'provider_id', 'location_id', 'session_id', 'customer_user_id',
-  'contact_name', 'contact_email', 'contact_phone', 'party_size', 'starts_at', 'ends_at', 'notes', 'hold_expires_at',
+  'contact_name', 'contact_email', 'contact_phone', 'party_size', 'starts_at', 'ends_at', 'notes', 'answers', 'hold_expires_at',
   'status_reason', 'created_by', 'created_at', 'updated_at',
 ];
 
@@ -43,6 +43,8 @@ export interface BookingRow {
   starts_at: Date;
   ends_at: Date;
   notes: string | null;
+  /** Answers to the service's questions as stored by the _070_answers trigger. */
+  answers: { question_id: string; label: string; kind: 'text' | 'single_choice' | 'multiple_choice' | 'checkbox'; value: string | string[] | boolean }[];
   hold_expires_at: Date | null;
   status_reason: string | null;
   created_by: string | null;
@@ -146,7 +148,9 @@ export const bookingsRouter = router
           p_session_id => ${body.session_id ?? null}, p_party_size => ${body.party_size},
           p_contact_name => ${body.contact.name}, p_contact_email => ${body.contact.email ?? null},
           p_contact_phone => ${body.contact.phone ?? null}, p_notes => ${body.notes ?? null},
-          p_hold => ${body.hold}, p_idempotency_key => ${key}, p_on_behalf => true)`;
+          p_hold => ${body.hold}, p_idempotency_key => ${key}, p_on_behalf => true,
+          p_answers => ${body.answers ? JSON.stringify(body.answers) : null}::text::jsonb)`;
+      // p_answers: checked when the booking is inserted (SBANS → 422 invalid_answer); staff may leave required ones out.
       // p_on_behalf: create_booking itself refuses (42501 → 403) a caller who is not staff there.
       const [row] = await tx<BookingRow[]>`
         select ${tx(BOOKING_COLUMNS)} from slotbase.bookings where tenant_id = ${caller.tenantId} and id = ${receipt!.id}`;

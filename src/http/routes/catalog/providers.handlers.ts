@@ -9,7 +9,7 @@ type ProviderRow = z.infer<typeof Provider>;
 
 export const PROVIDERS: TableSpec = {
   table: 'slotbase.providers',
-  columns: 'id, name, email, phone, user_id, location_id, created_at, updated_at, deleted_at',
+  columns: 'id, name, email, phone, user_id, location_id, max_bookings_per_day, max_bookings_per_week, created_at, updated_at, deleted_at',
   softDelete: true,
 };
 

@@ -3,6 +3,7 @@ import { jsonBody, jsonContent, problems, Timestamp, Uuid } from '../../openapi.
 import { catalogExamples as ex } from '../../examples.ts';
 import { IdParam, IncludeDeletedQuery, nonEmpty, pageOf, PageQuery, staffOnly } from '../../staff.ts';
 import { Email, Name, Phone } from './fields.ts';
+import { ProviderSchedulingFields } from './scheduling.fields.ts';
 
 export const Provider = z
   .object({
@@ -12,6 +13,7 @@ export const Provider = z
     phone: z.string().nullable(),
     user_id: Uuid.nullable().openapi({ description: 'Staff account that may manage this provider\'s own hours' }),
     location_id: Uuid.nullable().openapi({ description: 'Home location' }),
+    ...ProviderSchedulingFields,
     created_at: Timestamp,
     updated_at: Timestamp,
     deleted_at: Timestamp.nullable(),
@@ -23,6 +25,8 @@ const fields = {
   phone: Phone.nullable().optional(),
   user_id: Uuid.nullable().optional(),
   location_id: Uuid.nullable().optional(),
+  max_bookings_per_day: ProviderSchedulingFields.max_bookings_per_day.optional(),
+  max_bookings_per_week: ProviderSchedulingFields.max_bookings_per_week.optional(),
 };
 
 export const ProviderCreate = z.strictObject({ name: Name, ...fields }).openapi('ProviderCreate', { example: ex.providerCreate });

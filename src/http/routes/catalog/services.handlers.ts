@@ -5,6 +5,7 @@ import { requireMember } from '../../auth.ts';
 import { createRouter } from '../../create-router.ts';
 import { deleteRow, getRow, insertRow, listRows, notFound, updateRow, type TableSpec } from '../../crud.ts';
 import { ProblemError } from '../../problem.ts';
+import { SERVICE_SCHEDULING_COLUMNS } from './scheduling.fields.ts';
 import {
   createService,
   deleteService,
@@ -24,11 +25,12 @@ export const SERVICES: TableSpec = {
   table: 'slotbase.services',
   columns: `id, slug, name, description, kind, duration_minutes, buffer_before_minutes, buffer_after_minutes,
     slot_interval_minutes, min_notice_minutes, max_advance_days, max_party_size, default_capacity, hold_minutes,
-    requires_approval, price_cents, currency, is_public,
+    requires_approval, price_cents, currency, cancellation_notice_minutes, late_cancellation_refund_percent, deposit_percent, is_public,
     array(select sp.provider_id from slotbase.service_providers as sp
           where sp.tenant_id = services.tenant_id and sp.service_id = services.id order by sp.provider_id) as provider_ids,
     array(select sr.resource_id from slotbase.service_resources as sr
           where sr.tenant_id = services.tenant_id and sr.service_id = services.id order by sr.resource_id) as resource_ids,
+    ${SERVICE_SCHEDULING_COLUMNS},
     created_at, updated_at, deleted_at`,
   softDelete: true,
 };

@@ -3,6 +3,7 @@ import { jsonBody, jsonContent, problems, Timestamp, Uuid } from '../../openapi.
 import { catalogExamples as ex } from '../../examples.ts';
 import { IdParam, IncludeDeletedQuery, nonEmpty, pageOf, PageQuery, staffOnly } from '../../staff.ts';
 import { Minutes, Name, Slug } from './fields.ts';
+import { ServiceSchedulingFields, ServiceSchedulingInput } from './scheduling.fields.ts';
 
 const Kind = z.enum(['appointment', 'group']);
 
@@ -25,9 +26,13 @@ export const Service = z
     requires_approval: z.boolean(),
     price_cents: z.number().int().nullable(),
     currency: z.string().nullable(),
+    cancellation_notice_minutes: z.number().int().openapi({ description: 'Paid bookings cancelled by the booker at least this long before the start are refunded in full' }),
+    late_cancellation_refund_percent: z.number().int().openapi({ description: 'Share (0–100) of the amount paid refunded for a later cancellation by the booker' }),
+    deposit_percent: z.number().int().nullable().openapi({ description: 'Share (1–100) of the price paid at booking; the rest is due at the appointment. null: the full price' }),
     is_public: z.boolean(),
     provider_ids: z.array(Uuid).openapi({ description: 'Providers who offer it' }),
     resource_ids: z.array(Uuid).openapi({ description: 'Resources it needs' }),
+    ...ServiceSchedulingFields,
     created_at: Timestamp,
     updated_at: Timestamp,
     deleted_at: Timestamp.nullable(),
@@ -50,7 +55,11 @@ const fields = {
   requires_approval: z.boolean(),
   price_cents: z.number().int().nullable(),
   currency: z.string().length(3).nullable().openapi({ example: 'EUR' }),
+  cancellation_notice_minutes: z.number().int().min(0).max(525600).openapi({ example: 1440, description: 'Full refund when the booker cancels at least this long before the start (0: up to the start)' }),
+  late_cancellation_refund_percent: z.number().int().min(0).max(100).openapi({ example: 50, description: 'Share of the amount paid refunded for a later cancellation (0: none)' }),
+  deposit_percent: z.number().int().min(1).max(100).nullable().openapi({ example: 30, description: 'Charge this share of the price at booking (needs a price); null: the full price' }),
   is_public: z.boolean(),
+  ...ServiceSchedulingInput,
 };
 
 export const ServiceCreate = z

@@ -4,6 +4,7 @@ import { z } from '@hono/zod-openapi';
 import { ANON, begin, withSession } from '#src/db/session.ts';
 import { requireMember } from '../../auth.ts';
 import { createRouter } from '../../create-router.ts';
+import { loginGuardOf } from '../../login-protection.ts';
 import { page } from '../../pagination.ts';
 import { ProblemError } from '../../problem.ts';
 import { isoRow } from '../../rows.ts';
@@ -72,7 +73,7 @@ export const customersRouter = createRouter()
     const body = c.req.valid('json');
     const { deps } = c.var;
     await requireBusiness(deps.sql, tenant);
-    const user = await verifyCredentials(deps, body.email, body.password);
+    const user = await verifyCredentials(deps, body.email, body.password, loginGuardOf(c));
     return c.json(await issueSession(deps, deps.sql, 'customer', user, null, []), 200);
   })
   .openapi(listCustomers, async (c) => {

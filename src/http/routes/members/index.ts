@@ -2,9 +2,12 @@ import type { z } from '@hono/zod-openapi';
 import { withSession } from '#src/db/session.ts';
 import { createRouter } from '../../create-router.ts';
 import { deleteRow, getRow, listRows, updateRow, type TableSpec } from '../../crud.ts';
+import { INVITATIONS } from '../invitations/index.ts';
+import type { Invitation } from '../invitations/invitations.routes.ts';
 import { addMember, getMember, listMembers, removeMember, updateMember, type Member } from './members.routes.ts';
 
 type MemberRow = z.infer<typeof Member>;
+type InvitationRow = z.infer<typeof Invitation>;
 
 /** Memberships with the person's email and name (users are visible to their colleagues under RLS). */
 const MEMBERS: TableSpec = {
@@ -30,13 +33,15 @@ export const membersRouter = createRouter()
   })
   .openapi(addMember, async (c) => {
     const body = c.req.valid('json');
-    const member = await withSession(c.var.deps.sql, c.var.caller, async (tx) => {
+    const added = await withSession(c.var.deps.sql, c.var.caller, async (tx) => {
       // add_member checks the caller's rights itself (42501 → 403); the row is then read as the caller.
-      const [added] = await tx<{ id: string }[]>`
-        select id from slotbase.add_member(${body.email}, ${body.role}, ${body.location_id ?? null})`;
-      return getRow<MemberRow>(tx, MEMBERS, added!.id, 'Member');
+      const [row] = await tx<{ membership_id: string | null; invitation_id: string | null }[]>`
+        select membership_id, invitation_id from slotbase.add_member(${body.email}, ${body.role}, ${body.location_id ?? null})`;
+      return row!.membership_id
+        ? { member: await getRow<MemberRow>(tx, MEMBERS, row!.membership_id, 'Member') }
+        : { invitation: await getRow<InvitationRow>(tx, INVITATIONS, row!.invitation_id!, 'Invitation') };
     });
-    return c.json(member, 201);
+    return 'member' in added ? c.json(added.member, 201) : c.json(added.invitation, 202);
   })
   .openapi(updateMember, async (c) => {
     const { id } = c.req.valid('param');

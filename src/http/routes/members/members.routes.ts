@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { jsonBody, jsonContent, problems, Timestamp, Uuid } from '../../openapi.ts';
 import { memberExamples as ex } from '../../examples.ts';
 import { IdParam, IncludeDeletedQuery, nonEmpty, pageOf, PageQuery, staffOnly } from '../../staff.ts';
+import { Invitation } from '../invitations/invitations.routes.ts';
 
 const Role = z.enum(['owner', 'admin', 'receptionist', 'provider', 'viewer']);
 
@@ -61,11 +62,18 @@ export const addMember = createRoute({
   path: '/v1/members',
   operationId: 'addMember',
   tags,
-  summary: 'Add a person by email (an account is created for a new email)',
-  description: 'Owners and admins add members; only owners add owners; a location-scoped admin adds members only to their location.',
+  summary: 'Add a person by email: a member at once when they have an account, otherwise invited by email',
+  description:
+    'Owners and admins add members; only owners add owners; a location-scoped admin adds members only to their location. ' +
+    'An email with a Slotbase account becomes a member at once (201). An email without one gets an invitation (202): a link, ' +
+    'valid 7 days, to set a password and join (`POST /v1/auth/accept-invite`); adding the email again replaces its open invitation.',
   ...staffOnly,
   request: { body: jsonBody(MemberCreate) },
-  responses: { 201: jsonContent(Member, 'Added'), ...problems(400, 401, 403, 409, 413, 415, 422) },
+  responses: {
+    201: jsonContent(Member, 'Added: the email has an account'),
+    202: jsonContent(Invitation, 'Invited: no account has this email yet; the invitation is emailed'),
+    ...problems(400, 401, 403, 409, 413, 415, 422),
+  },
 });
 
 export const updateMember = createRoute({

@@ -36,8 +36,10 @@ const Status = z.enum(['queued', 'sent', 'failed', 'skipped']).openapi('Notifica
     '`skipped` (not sent, see `reason`: `opted_out`, `invalid_phone`)',
 });
 const NotificationTemplate = z
-  .enum(['confirmation', 'reminder', 'rescheduled', 'cancelled', 'rejected', 'approval_request'])
-  .openapi('NotificationTemplate', { description: 'What the message is about; `approval_request` goes to staff, the others to the booker' });
+  .enum(['confirmation', 'reminder', 'rescheduled', 'cancelled', 'rejected', 'approval_request', 'waitlist_offer', 'invitation'])
+  .openapi('NotificationTemplate', {
+    description: 'What the message is about; `approval_request` goes to staff, `invitation` (no booking) to an invited colleague, the others to the booker',
+  });
 
 export const Notification = z
   .object({

@@ -1,13 +1,24 @@
 import type postgres from 'postgres';
 import { withSession } from '#src/db/session.ts';
-import { hashDeviceToken, isUnavailableError, recordBanHit, type BookingAttempt } from '#src/lib/bans.ts';
+import { isUnavailableError, recordBanHit, type BookingAttempt } from '#src/lib/bans.ts';
+import {
+  DEVICE_TOKEN_TTL_DAYS,
+  deviceHashFor,
+  hashToken,
+  newDeviceToken,
+  publicP256Jwk,
+  useDeviceProof,
+  verifyDeviceProof,
+} from '#src/lib/device-tokens.ts';
 import { createRouter } from '../../create-router.ts';
+import { profileContact } from '../../profile-contact.ts';
 import { ProblemError } from '../../problem.ts';
 import type { z } from '@hono/zod-openapi';
 import {
   cancelBooking,
   createBooking,
   getBooking,
+  issueDeviceToken,
   listLocations,
   listProviders,
   listServices,
@@ -53,18 +64,6 @@ const present = (b: PublicBookingRow) => ({
   hold_expires_at: b.hold_expires_at ? iso(b.hold_expires_at) : null,
 });
 
-/** The signed-in caller's profile as booking contact (their own users row, read under RLS). */
-async function profileContact(tx: postgres.TransactionSql): Promise<{ name: string; email: string | null; phone: string | null }> {
-  const [me] = await tx<{ display_name: string | null; email: string; phone: string | null }[]>`
-    select display_name, email, phone from slotbase.users where id = slotbase.current_user_id()`;
-  if (!me?.display_name) {
-    throw new ProblemError(422, 'validation_failed', 'The request is not valid', undefined, [
-      { field: 'contact.name', message: 'Your profile has no name: send contact, or set display_name at PATCH /v1/me', code: 'invalid_type' },
-    ]);
-  }
-  return { name: me.display_name, email: me.email, phone: me.phone };
-}
-
 /** The manage token from `?token=` or the X-Manage-Token header. */
 function manageToken(query: { token?: string | undefined }, header: string | undefined): string {
   const token = query.token ?? header;
@@ -77,7 +76,14 @@ export const publicRouter = createRouter()
     const { tenant } = c.req.valid('param');
     const data = await withSession(c.var.deps.sql, c.var.caller, async (tx) => {
       const t = await tenantBySlug(tx, tenant);
-      return tx<z.infer<typeof PublicService>[]>`select * from slotbase.public_services(${t.id})`;
+      return tx<z.infer<typeof PublicService>[]>`
+        select s.*, coalesce((
+          select jsonb_agg(jsonb_build_object(
+                   'id', q.id, 'position', q.position, 'kind', q.kind, 'label', q.label, 'help_text', q.help_text,
+                   'is_required', q.is_required, 'max_length', q.max_length, 'options', q.options)
+                 order by q.position, q.id)
+          from slotbase.public_service_questions(${t.id}) as q where q.service_id = s.id), '[]'::jsonb) as questions
+        from slotbase.public_services(${t.id}) as s`;
     });
     return c.json({ data: [...data] }, 200);
   })
@@ -119,7 +125,11 @@ export const publicRouter = createRouter()
     const body = c.req.valid('json');
     const headers = c.req.valid('header');
     const key = headers['idempotency-key'] ?? null;
-    const deviceHash = headers['x-device-token'] ? hashDeviceToken(headers['x-device-token']) : null;
+    // An issued device token needs a fresh proof by its key (401 otherwise); see src/lib/device-tokens.ts.
+    const deviceHash = await deviceHashFor(c.var.deps.sql, {
+      tenantSlug: tenant, token: headers['x-device-token'], proof: headers['x-device-proof'],
+      method: c.req.method, path: c.req.path, idempotencyKey: key,
+    });
     // Only a signed-in caller may leave out the contact: their profile fills it.
     if (!body.contact && c.var.caller.role !== 'authenticated') {
       throw new ProblemError(422, 'validation_failed', 'The request is not valid', undefined, [
@@ -141,7 +151,8 @@ export const publicRouter = createRouter()
           p_session_id => ${body.session_id ?? null}, p_party_size => ${body.party_size},
           p_contact_name => ${contact.name}, p_contact_email => ${contact.email ?? null},
           p_contact_phone => ${contact.phone ?? null}, p_notes => ${body.notes ?? null},
-          p_hold => ${body.hold}, p_idempotency_key => ${key}, p_device_hash => ${deviceHash})`;
+          p_hold => ${body.hold}, p_idempotency_key => ${key}, p_device_hash => ${deviceHash},
+          p_answers => ${body.answers ? JSON.stringify(body.answers) : null}::text::jsonb)`;
       return r!;
     }).catch(async (error: unknown) => {
       // A banned booker was told what an unavailable time tells anyone (the same error, rethrown
@@ -166,6 +177,22 @@ export const publicRouter = createRouter()
       },
       201,
     );
+  })
+  .openapi(issueDeviceToken, async (c) => {
+    const { tenant } = c.req.valid('param');
+    const { public_key } = c.req.valid('json');
+    const jwk = publicP256Jwk(public_key);
+    const proof = await verifyDeviceProof(c.req.valid('header')['x-device-proof'], { method: c.req.method, path: c.req.path });
+    if (proof.jwk.x !== jwk.x || proof.jwk.y !== jwk.y) {
+      throw new ProblemError(401, 'invalid_device_proof', 'The device proof is missing or not valid', 'The proof must be signed by the key in public_key');
+    }
+    const token = newDeviceToken();
+    const [issued] = await c.var.deps.sql<{ tenant_id: string; expires_at: Date }[]>`
+      select tenant_id, expires_at from slotbase_private.issue_device_token(
+        ${tenant}, ${hashToken(token)}, ${proof.thumbprint}, ${JSON.stringify(jwk)}::text::jsonb,
+        make_interval(days => ${DEVICE_TOKEN_TTL_DAYS}), ${c.var.clientAddress ?? null})`;
+    await useDeviceProof(c.var.deps.sql, issued!.tenant_id, proof);
+    return c.json({ device_token: token, key_thumbprint: proof.thumbprint, expires_at: iso(issued!.expires_at) }, 201);
   })
   .openapi(getBooking, async (c) => {
     const { code } = c.req.valid('param');

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { ids, manageToken, publicExamples as ex } from '../../examples.ts';
 import { jsonBody, jsonContent, problems, Timestamp, Uuid } from '../../openapi.ts';
+import { AnswersInput, PublicQuestion } from '../catalog/questions.routes.ts';
 
 const TenantSlug = z.string().min(1).max(63).openapi({ param: { name: 'tenant', in: 'path' }, example: 'sunrise-clinic' });
 const Code = z
@@ -20,6 +21,7 @@ export const PublicService = z
     requires_approval: z.boolean(),
     price_cents: z.number().int().nullable(),
     currency: z.string().nullable(),
+    questions: z.array(PublicQuestion).openapi({ description: 'What the booker is asked (send the answers as `answers` when booking), in order' }),
   })
   .openapi('PublicService', { example: ex.service });
 
@@ -54,6 +56,12 @@ export const SlotQuery = z.object({
   party_size: z.coerce.number().int().min(1).max(1000).optional().openapi({ param: { name: 'party_size', in: 'query' }, example: 2 }),
 });
 
+export const DeviceProofHeader = z.string().min(20).max(4096).optional().openapi({
+  description:
+    'With an issued device token: a compact JWS (header `typ: dpop+jwt`, `alg: ES256`, the public `jwk`) signed by the key the token is bound to, over `htm` (method), `htu` (path), `iat`, a one-time `jti`, `ath` (base64url sha256 of the token) and `idk` (the Idempotency-Key, when sent). Good once, for 2 minutes.',
+  example: 'eyJ0eXAiOiJkcG9wK2p3dCIsImFsZyI6IkVTMjU2IiwiandrIjp7Imt0eSI6IkVDIn19.eyJodG0iOiJQT1NUIn0.c2lnbmF0dXJl',
+});
+
 export const PublicBookingRequest = z
   .strictObject({
     service_id: Uuid,
@@ -72,6 +80,7 @@ export const PublicBookingRequest = z
       .openapi({ description: 'Required, unless you are signed in: then your profile (name, email, phone) is used' }),
     notes: z.string().max(5000).optional(),
     hold: z.boolean().default(false).openapi({ description: 'Create a held booking (pay-then-confirm); it expires unless confirmed' }),
+    answers: AnswersInput.optional().openapi({ description: 'Answers to the service\'s questions by question id; required questions must be answered (422 `invalid_answer` naming `answers.<question id>`)' }),
   })
   .openapi('PublicBookingRequest', { example: ex.bookingRequest });
 
@@ -172,13 +181,48 @@ export const createBooking = createRoute({
     headers: z.object({
       'idempotency-key': z.string().min(1).max(255).optional().openapi({ description: 'Makes retries safe: the same key and body return the original booking', example: ids.requestId }),
       'x-device-token': z.string().min(16).max(255).optional().openapi({
-        description: 'An opaque token the booking page keeps per browser; only its sha256 is compared with the business\'s device bans',
-        example: 'dvc_4f9c1e0a7b2d4c6e8f10a2b3c4d5e6f7',
+        description:
+          'A device token: one issued by `POST /v1/public/{tenant}/device-tokens` (`sbdt_…`, needs `X-Device-Proof`; the only kind a `strict` anti-scalping service accepts), or an older opaque per-browser token. Only its sha256 is stored and compared (device bans, per-device caps).',
+        example: 'sbdt_Vb7kQ2xN9pL4mR8tW1yZ6cF3hJ5sD0gA2eU7iO4nK9q',
       }),
+      'x-device-proof': DeviceProofHeader,
     }),
     body: jsonBody(PublicBookingRequest),
   },
   responses: { 201: jsonContent(BookingReceipt, 'Booked'), ...problems(400, 401, 402, 404, 409, 413, 415, 422) },
+});
+
+export const PublicKeyJwk = z
+  .strictObject({ kty: z.literal('EC'), crv: z.literal('P-256'), x: z.string().min(40).max(50), y: z.string().min(40).max(50) })
+  .openapi('DevicePublicKey', {
+    description: 'The public half of a P-256 key the client generated (JWK, RFC 7517; exactly kty, crv, x, y: never the private `d`)',
+    example: ex.deviceKey,
+  });
+
+export const DeviceTokenRequest = z.strictObject({ public_key: PublicKeyJwk }).openapi('DeviceTokenRequest', { example: { public_key: ex.deviceKey } });
+
+export const DeviceToken = z
+  .object({
+    device_token: z.string().openapi({ description: 'Shown once. Send as X-Device-Token, with a fresh X-Device-Proof signed by the same key on each booking', example: ex.deviceToken.device_token }),
+    key_thumbprint: z.string().openapi({ description: 'RFC 7638 SHA-256 thumbprint of the bound key', example: ex.deviceToken.key_thumbprint }),
+    expires_at: Timestamp,
+  })
+  .openapi('DeviceToken', { example: ex.deviceToken });
+
+export const issueDeviceToken = createRoute({
+  method: 'post',
+  path: '/v1/public/{tenant}/device-tokens',
+  operationId: 'issueDeviceToken',
+  tags: ['Public booking'],
+  summary: 'Get a device token bound to a key the client generated (anti-scalping)',
+  description:
+    'Send the public JWK of a P-256 key pair the client generated and keeps (e.g. WebCrypto, non-extractable private key), with `X-Device-Proof` signed by it (`htm` POST, `htu` this path). The token is bound to that key: every booking that uses it must carry a fresh proof by the same key. Services in `strict` anti-scalping mode accept only such tokens.',
+  request: {
+    params: z.object({ tenant: TenantSlug }),
+    headers: z.object({ 'x-device-proof': DeviceProofHeader }),
+    body: jsonBody(DeviceTokenRequest),
+  },
+  responses: { 201: jsonContent(DeviceToken, 'Issued'), ...problems(400, 401, 404, 413, 415, 422) },
 });
 
 export const getBooking = createRoute({

@@ -7,7 +7,7 @@ import { isoRow } from '../../rows.ts';
 import { cancelSession, createSession, generateSessions, listSessions, updateSession } from './sessions.routes.ts';
 
 const SESSION_COLUMNS = [
-  'id', 'service_id', 'provider_id', 'location_id', 'starts_at', 'ends_at', 'capacity', 'seats_taken', 'status', 'created_at', 'updated_at',
+  'id', 'service_id', 'provider_id', 'location_id', 'starts_at', 'ends_at', 'capacity', 'seats_taken', 'status', 'is_forced', 'created_at', 'updated_at',
 ];
 
 interface SessionRow {
@@ -20,6 +20,7 @@ interface SessionRow {
   capacity: number;
   seats_taken: number;
   status: 'scheduled' | 'cancelled';
+  is_forced: boolean;
   created_at: Date;
   updated_at: Date;
 }
@@ -54,10 +55,11 @@ export const sessionsRouter = router
   .openapi(createSession, async (c) => {
     const caller = requireMember(c);
     const b = c.req.valid('json');
-    // RLS (insert_admin) refuses other roles with 42501 → 403; a busy provider is 23P01 → 409.
+    // RLS (insert_admin) refuses other roles with 42501 → 403; a busy provider is 23P01 → 409; outside the
+    // provider's working time SBOUT → 422 unless forced.
     const [row] = await withSession(c.var.deps.sql, caller, (tx) => tx<SessionRow[]>`
-      insert into slotbase.sessions (tenant_id, service_id, provider_id, location_id, starts_at, ends_at, capacity)
-      values (${caller.tenantId}, ${b.service_id}, ${b.provider_id}, ${b.location_id}, ${b.starts_at}, ${b.ends_at ?? null}, ${b.capacity})
+      insert into slotbase.sessions (tenant_id, service_id, provider_id, location_id, starts_at, ends_at, capacity, is_forced)
+      values (${caller.tenantId}, ${b.service_id}, ${b.provider_id}, ${b.location_id}, ${b.starts_at}, ${b.ends_at ?? null}, ${b.capacity}, ${b.force ?? false})
       returning ${tx(SESSION_COLUMNS)}`);
     return c.json(isoRow(row!), 201);
   })

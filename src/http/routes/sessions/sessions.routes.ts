@@ -17,6 +17,7 @@ export const Session = z
     capacity: z.number().int(),
     seats_taken: z.number().int(),
     status: z.enum(['scheduled', 'cancelled']),
+    is_forced: z.boolean().openapi({ description: 'Scheduled outside the provider\'s working time on purpose (`force: true`)' }),
     created_at: Timestamp,
     updated_at: Timestamp,
   })
@@ -43,6 +44,11 @@ export const SessionRequest = z
     starts_at: Timestamp,
     ends_at: Timestamp.optional().openapi({ description: 'Default: the start plus the service\'s duration' }),
     capacity: Capacity,
+    force: z.boolean().optional().openapi({
+      description: 'Schedule it even outside the provider\'s working time at the location (weekly hours, date overrides, time off); '
+        + 'without it such a session is 422 `outside_availability`. A busy provider stays a 409.',
+      example: false,
+    }),
   })
   .openapi('SessionRequest', { example: ex.sessionRequest });
 
@@ -76,7 +82,9 @@ export const createSession = createRoute({
   tags,
   security,
   summary: 'Schedule a session of a group service (owners, admins)',
-  description: 'The session takes its provider\'s time like a booking: 409 `slot_taken` when the provider is busy then.',
+  description:
+    'The session takes its provider\'s time like a booking: 409 `slot_taken` when the provider is busy then. It must lie inside the provider\'s '
+    + 'working time at the location (weekly hours, date overrides, minus time off): 422 `outside_availability` otherwise, unless `force: true`.',
   request: { body: jsonBody(SessionRequest) },
   responses: { 201: jsonContent(Session, 'Scheduled'), ...problems(400, 401, 403, 409, 413, 415, 422) },
 });

@@ -11,7 +11,18 @@ export default defineLocale({
     code: 'Buchungscode',
     booker: 'Gebucht von',
     reason: 'Grund',
+    yes: 'Ja',
+    no: 'Nein',
+    refund: 'Erstattung',
+    refundText: (amount, paid, kind) =>
+      kind === 'none'
+        ? `keine: nach den Stornobedingungen werden die gezahlten ${paid} nicht erstattet`
+        : kind === 'full'
+          ? `${amount}, zurück auf die Karte, mit der Sie gezahlt haben (das kann einige Tage dauern)`
+          : `${amount} der gezahlten ${paid}, nach den Stornobedingungen, zurück auf Ihre Karte`,
     manage: 'Buchung ansehen, verschieben oder stornieren',
+    acceptOffer: 'Termin annehmen oder ablehnen',
+    offerExpires: 'Für Sie reserviert bis',
     footer: (tenant) => `Gesendet von ${tenant} über Slotbase.`,
   },
   email: {
@@ -47,6 +58,12 @@ export default defineLocale({
       greeting: `Hallo,`,
       lead: [`${m.contactName} hat einen Termin angefragt, der Ihre Freigabe braucht.`],
       after: [`Bestätigen oder ablehnen in Slotbase (Buchung ${m.bookingId}: POST /v1/bookings/${m.bookingId}/confirm oder /reject).`],
+    }),
+    waitlist_offer: (m) => ({
+      subject: `Ein Termin ist frei: ${m.serviceName} am ${m.whenShort}`,
+      greeting: `Hallo ${m.contactName},`,
+      lead: [`ein Termin bei ${m.tenantName}, auf den Sie gewartet haben, ist frei geworden, und wir halten ihn für Sie fest.`],
+      after: [`Nehmen Sie ihn an, bevor die Reservierung endet, sonst geht er an die nächste Person auf der Warteliste. Passt er nicht, lehnen Sie ihn ab: Ihr Platz auf der Warteliste bleibt für andere Termine erhalten.`],
     }),
   },
   sms: {

@@ -11,7 +11,18 @@ export default defineLocale({
     code: 'Booking code',
     booker: 'Booked by',
     reason: 'Reason',
+    yes: 'Yes',
+    no: 'No',
+    refund: 'Refund',
+    refundText: (amount, paid, kind) =>
+      kind === 'none'
+        ? `none: under the cancellation policy the ${paid} paid is not refunded`
+        : kind === 'full'
+          ? `${amount}, back to the card you paid with (it may take a few days to appear)`
+          : `${amount} of the ${paid} paid, under the cancellation policy, back to the card you paid with`,
     manage: 'View, reschedule or cancel your booking',
+    acceptOffer: 'Accept or decline this time',
+    offerExpires: 'Held for you until',
     footer: (tenant) => `Sent by ${tenant} via Slotbase.`,
   },
   email: {
@@ -47,6 +58,12 @@ export default defineLocale({
       greeting: `Hello,`,
       lead: [`${m.contactName} has requested a booking that needs your approval.`],
       after: [`Confirm or reject it in Slotbase (booking ${m.bookingId}: POST /v1/bookings/${m.bookingId}/confirm or /reject).`],
+    }),
+    waitlist_offer: (m) => ({
+      subject: `A time is free: ${m.serviceName} on ${m.whenShort}`,
+      greeting: `Hello ${m.contactName},`,
+      lead: [`a time you were waiting for at ${m.tenantName} has become free, and we are holding it for you.`],
+      after: [`Accept it before the hold ends, or it goes to the next person on the waitlist. If it does not suit you, decline it and you keep your place for other times.`],
     }),
   },
   sms: {
