@@ -140,6 +140,36 @@ describe('the public booking page in a real browser', () => {
     }
   });
 
+  it('a banned booker is told exactly what a taken time tells anyone, and nothing is booked', async () => {
+    const { db } = e2e();
+    await db.query(`insert into slotbase.bans (tenant_id, kind, value, reason) values ($1, 'email', 'mallory@example.test', 'scalping')`, [tenant.id]);
+    const attempt = async (day: string, email: string, takeFirst: boolean) => {
+      const { page, context } = await openOn(day);
+      try {
+        const slot = page.locator('button.slot').first();
+        const startsAt = (await slot.getAttribute('data-starts-at'))!;
+        await slot.click();
+        await page.getByLabel('Your name').fill('Some Booker');
+        await page.getByLabel('Email').fill(email);
+        if (takeFirst) await bookViaApi(startsAt);
+        await page.evaluate(() => (globalThis as unknown as PageGlobals).document.querySelector('form')?.requestSubmit());
+        await expect.poll(() => page.locator('.form-status').textContent().catch(() => '')).toMatch(/taken|pick another/i);
+        return { startsAt, message: await page.locator('.form-status').textContent() };
+      } finally {
+        await context.close();
+      }
+    };
+    const banned = await attempt(dayFromNow(8), 'Mallory@Example.test', false);
+    const taken = await attempt(dayFromNow(9), 'honest@example.test', true);
+    expect(banned.message).toBe(taken.message);
+    // The banned booker's time is still free for everyone else.
+    const from = new Date(banned.startsAt);
+    const to = new Date(from.getTime() + 3_600_000);
+    const query = new URLSearchParams({ from: from.toISOString(), to: to.toISOString() });
+    const slots = await (await fetch(`${e2e().baseUrl}/v1/public/${tenant.slug}/services/${serviceId}/slots?${query}`)).json() as { data: { starts_at: string }[] };
+    expect(slots.data.map((s) => new Date(s.starts_at).getTime())).toContain(from.getTime());
+  });
+
   it('invalid details are marked at the field, with the server\'s message', async () => {
     const { page, context } = await openOn(dayFromNow(7));
     try {
